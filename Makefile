@@ -1,0 +1,74 @@
+# labroom.mlflow: the two commands of the README, and what they are made of.
+#   make lab    set up the controller environment (.venv) and provision the default inventory
+#   make test   lint, unit tests, the Molecule room
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON    ?= python3
+VENV      := .venv
+BIN       := $(CURDIR)/$(VENV)/bin
+INVENTORY ?= inventory/localhost.yml
+SCENARIOS ?= default ephemeral
+COLLECTION_LINK := .ansible/collections/ansible_collections/labroom/mlflow
+
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export CONTAINERS_CONF := $(CURDIR)/molecule/resources/podman/containers.conf
+
+.PHONY: help lab test lint unit molecule images host-packages venv test-venv collection-link build clean
+
+help:
+	@echo "make lab    set up the controller (.venv) and provision $(INVENTORY)"
+	@echo "make test   lint, unit tests and the Molecule room ($(SCENARIOS))"
+
+## Controller environment ---------------------------------------------------------------
+$(VENV)/.lab-installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.test-installed: $(VENV)/.lab-installed requirements-test.txt
+	$(BIN)/python -m pip install --quiet -r requirements-test.txt
+	touch $@
+
+venv: $(VENV)/.lab-installed
+test-venv: $(VENV)/.test-installed
+
+# Makes `labroom.mlflow` resolve to this checkout (ansible.cfg: collections_path).
+collection-link:
+	@mkdir -p $(dir $(COLLECTION_LINK))
+	@ln -sfn ../../../.. $(COLLECTION_LINK)
+
+## The two commands -----------------------------------------------------------------------
+lab: venv collection-link
+	$(BIN)/ansible-playbook -i $(INVENTORY) site.yml
+
+test: lint unit molecule
+
+## Parts of `make test` ---------------------------------------------------------------------
+lint: test-venv collection-link
+	$(BIN)/ansible-lint --profile production
+	$(BIN)/ansible-doc -t module labroom.mlflow.tracking_health > /dev/null
+	$(BIN)/ansible-playbook --syntax-check -i inventory/lab-room.example.yml site.yml
+
+unit: test-venv collection-link
+	$(BIN)/python -m pytest -q tests/unit
+
+host-packages:
+	scripts/install-host-packages.sh
+
+images: host-packages
+	scripts/build-test-images.sh
+
+molecule: test-venv collection-link images
+	@set -e; for scenario in $(SCENARIOS); do \
+	  echo "== molecule test -s $$scenario"; \
+	  $(BIN)/molecule test -s $$scenario; \
+	done
+
+build: venv
+	$(BIN)/ansible-galaxy collection build --force --output-path dist .
+
+clean:
+	rm -rf $(VENV) .ansible dist .pytest_cache

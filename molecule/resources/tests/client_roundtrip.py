@@ -1,0 +1,55 @@
+"""What a student's first lab session does: log a run with a param, a metric and an artifact
+through the tracking server, then read everything back through the server.
+
+    python client_roundtrip.py URL log             -> logs a run, prints its ids as JSON
+    python client_roundtrip.py URL exists RUN_ID   -> prints {"exists": true|false}
+"""
+
+import json
+import os
+import sys
+import tempfile
+
+import mlflow
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+
+url, action = sys.argv[1], sys.argv[2]
+mlflow.set_tracking_uri(url)
+client = MlflowClient()
+
+if action == "log":
+    experiment = mlflow.set_experiment("labroom-roundtrip")
+    content = "labroom artifact %s\n" % os.urandom(8).hex()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "notes.txt")
+        with open(path, "w") as handle:
+            handle.write(content)
+        with mlflow.start_run() as run:
+            mlflow.log_param("alpha", "0.5")
+            mlflow.log_metric("rmse", 0.25)
+            mlflow.log_artifact(path)
+        fetched = client.get_run(run.info.run_id)
+        assert fetched.data.params == {"alpha": "0.5"}, fetched.data.params
+        assert fetched.data.metrics == {"rmse": 0.25}, fetched.data.metrics
+        listed = [f.path for f in client.list_artifacts(run.info.run_id)]
+        assert listed == ["notes.txt"], listed
+        downloaded = client.download_artifacts(run.info.run_id, "notes.txt", os.path.join(tmp, "back"))
+        with open(downloaded) as handle:
+            assert handle.read() == content
+    print(json.dumps({
+        "experiment_id": experiment.experiment_id,
+        "run_id": run.info.run_id,
+        "artifact_uri": run.info.artifact_uri,
+        "content": content,
+    }))
+elif action == "exists":
+    try:
+        client.get_run(sys.argv[3])
+        print(json.dumps({"exists": True}))
+    except MlflowException as exc:
+        if exc.error_code != "RESOURCE_DOES_NOT_EXIST":
+            raise
+        print(json.dumps({"exists": False}))
+else:
+    sys.exit("unknown action %r" % action)

@@ -1,0 +1,102 @@
+"""Checks every lab PC of every scenario must pass: the handout's steps, done as a service."""
+
+import json
+
+import pytest
+from labroom_testlib import http_get, logged_run, room_hosts, service_log, settings
+
+testinfra_hosts = room_hosts()
+
+
+@pytest.fixture(scope="module")
+def conf(host):
+    return settings(host)
+
+
+def test_venv_python_is_310_or_newer(host, conf):
+    out = host.run("%s -c %s", conf["python"], "import sys; print('%d.%d' % sys.version_info[:2])")
+    assert out.rc == 0, out.stderr
+    major, minor = (int(x) for x in out.stdout.split("."))
+    assert (major, minor) >= (3, 10)
+
+
+def test_handout_check_prints_pinned_version(host, conf):
+    # The handout's own check command, with the venv's interpreter.
+    out = host.run("%s -c %s", conf["python"], "import mlflow; print('MLflow version:', mlflow.__version__)")
+    assert out.rc == 0, out.stderr
+    assert out.stdout.strip() == "MLflow version: %s" % conf["mlflow_server_version"]
+
+
+def test_service_enabled_running_not_as_root(host, conf):
+    unit = conf["mlflow_server_service_name"]
+    out = host.run(
+        "systemctl is-enabled %s; systemctl is-active %s; "
+        "pid=$(systemctl show -p MainPID --value %s); ps -o user= --pid $pid --ppid $pid",
+        unit, unit, unit,
+    )
+    enabled, active, *users = out.stdout.split()
+    assert (enabled, active) == ("enabled", "active"), service_log(host, conf)
+    # The CLI parent and its uvicorn process(es), all under the service account.
+    assert users and set(users) == {conf["mlflow_server_user"]}, users
+
+
+def test_unit_sandbox_matches_what_systemd_can_apply(host, conf):
+    unit = host.file("/etc/systemd/system/%s.service" % conf["mlflow_server_service_name"]).content_string
+    for line in ("NoNewPrivileges=true", "ProtectSystem=strict", "ProtectHome=true", "PrivateTmp=true"):
+        assert line in unit
+    capbnd = int(host.run("awk '/^CapBnd/ {print $2}' /proc/1/status").stdout, 16)
+    has_sys_admin = bool(capbnd & (1 << 21))
+    for line in ("PrivateDevices=true", "LockPersonality=true", "RestrictSUIDSGID=true"):
+        assert (line in unit) == has_sys_admin, line
+
+
+def test_service_account_cannot_log_in(host, conf):
+    entry = host.run("getent passwd %s", conf["mlflow_server_user"]).stdout.strip().split(":")
+    assert len(entry) == 7, entry
+    assert int(entry[2]) != 0
+    assert entry[6].endswith("nologin")
+
+
+def test_port_listening_on_the_bind_address(host, conf):
+    out = host.run("ss -Hltn 'sport = :%s'", conf["mlflow_server_port"])
+    listening = [line.split()[3] for line in out.stdout.splitlines()]
+    assert listening == ["%s:%s" % (conf["mlflow_server_host"], conf["mlflow_server_port"])], listening
+
+
+def test_health_endpoint(host, conf):
+    status, body = http_get(host, conf, "/health")
+    assert (status, body.strip()) == (200, "OK"), service_log(host, conf)
+
+
+def test_ui_root_returns_html_for_the_pc_name(host, conf):
+    # What a student's browser gets at http://lab-pc-NN:PORT/.
+    status, body = http_get(host, conf, "/", "%s:%s" % (conf["inventory_hostname"], conf["mlflow_server_port"]))
+    assert status == 200, body[:300]
+    assert "<html" in body.lower()
+
+
+def test_foreign_host_header_is_refused(host, conf):
+    # --allowed-hosts lists the PC's names, not "*": a DNS-rebinding name is still refused.
+    status, _ = http_get(host, conf, "/api/2.0/mlflow/experiments/search?max_results=1", "attacker.example:80")
+    assert status == 403
+
+
+def test_tracking_health_module_on_the_host(host, conf):
+    result = host.ansible(
+        "labroom.mlflow.tracking_health",
+        "url=http://127.0.0.1:%s host_header=%s:%s timeout=30"
+        % (conf["mlflow_server_port"], conf["inventory_hostname"], conf["mlflow_server_port"]),
+        check=False,
+    )
+    assert result["healthy"] is True, json.dumps(result) + service_log(host, conf)
+    assert result["changed"] is False
+    assert result["version"] == conf["mlflow_server_version"]
+    assert result["artifact_proxy_ok"] is True
+    assert result["default_artifact_location"].startswith("mlflow-artifacts:")
+
+
+def test_client_round_trip_through_the_server(host, conf):
+    # The client asserts that it reads back the param, the metric and the artifact's content.
+    logged = logged_run(host, conf)
+    assert logged["artifact_uri"].startswith("mlflow-artifacts:/")
+    assert logged["run_id"]

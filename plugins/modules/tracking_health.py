@@ -1,0 +1,403 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, labroom.mlflow contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: tracking_health
+short_description: Check that an MLflow tracking server works the way a student's client uses it
+version_added: "0.1.0"
+description:
+  - Checks one MLflow tracking server over HTTP, the way a student's browser and Python client
+    will use it, and returns what it found.
+  - Sends C(GET /health) and C(GET /version), then a real REST API call (an experiments search)
+    with the chosen C(Host) header. MLflow exempts C(/health) from its Host header check, so only
+    the API call proves that a student who types the lab PC's name in the URL is not refused with
+    C(403 Invalid Host header).
+  - With O(check_artifacts), also checks that the artifact proxy answers a read-only listing and
+    that the default experiment stores its artifacts through it (C(mlflow-artifacts:/...)), so a
+    client on another PC can upload artifacts.
+  - Waits for a server that is still starting, retrying until O(timeout) seconds have passed.
+    Errors that waiting cannot fix (a refused Host header, a failed login) end the wait at once.
+  - Never changes anything on the server; it always reports C(changed=false).
+author:
+  - labroom.mlflow contributors
+options:
+  url:
+    description:
+      - Base URL of the tracking server, for example V(http://lab-pc-07:8080).
+      - A path prefix (as with C(mlflow server --static-prefix)) is kept.
+    type: str
+    required: true
+  host_header:
+    description:
+      - Value of the C(Host) header for the API and artifact calls, for example
+        V(lab-pc-07:8080), to check the name students will put in the URL while connecting to
+        another address (such as V(127.0.0.1)).
+      - Defaults to the host and port of O(url).
+    type: str
+  timeout:
+    description:
+      - Seconds to wait for the server to become healthy before failing.
+      - V(0) checks once, without waiting.
+    type: int
+    default: 60
+  interval:
+    description:
+      - Seconds between two attempts while waiting.
+    type: float
+    default: 1.0
+  request_timeout:
+    description:
+      - Seconds one HTTP request may take.
+    type: float
+    default: 10.0
+  check_artifacts:
+    description:
+      - Also check the artifact proxy (C(--serve-artifacts)) and the default experiment's
+        artifact location.
+      - Set to V(false) for a server that stores artifacts elsewhere on purpose.
+    type: bool
+    default: true
+  fail_on_unhealthy:
+    description:
+      - When V(true), an unhealthy server fails the task.
+      - When V(false), the task succeeds with RV(healthy=false) and the cause in RV(error), so
+        that a room report can list the host instead of stopping on it.
+    type: bool
+    default: true
+  validate_certs:
+    description:
+      - Verify the server's TLS certificate when O(url) is C(https).
+    type: bool
+    default: true
+  use_proxy:
+    description:
+      - Use the proxy set in the environment (C(http_proxy), C(https_proxy), C(no_proxy)).
+    type: bool
+    default: true
+  url_username:
+    description:
+      - User name for a server with MLflow's basic authentication enabled.
+    type: str
+  url_password:
+    description:
+      - Password for O(url_username).
+    type: str
+  force_basic_auth:
+    description:
+      - Send the credentials with the first request instead of waiting for a 401 challenge.
+    type: bool
+    default: true
+notes:
+  - Supports check mode; the module only reads.
+  - HTTP goes through C(ansible.module_utils.urls), so proxies and certificate settings are
+    honoured as in M(ansible.builtin.uri).
+seealso:
+  - module: ansible.builtin.uri
+  - name: MLflow tracking server
+    description: How MLflow's tracking server is run and secured.
+    link: https://mlflow.org/docs/latest/self-hosting/
+"""
+
+EXAMPLES = r"""
+- name: Check the server on this lab PC as a student's browser would reach it
+  labroom.mlflow.tracking_health:
+    url: http://127.0.0.1:8080
+    host_header: "{{ inventory_hostname }}:8080"
+    timeout: 120
+
+- name: Check every PC of the room from the controller, without stopping on a bad one
+  labroom.mlflow.tracking_health:
+    url: "http://{{ inventory_hostname }}:8080"
+    timeout: 5
+    fail_on_unhealthy: false
+  delegate_to: localhost
+  register: health
+
+- name: A server that keeps artifacts in object storage, behind basic authentication
+  labroom.mlflow.tracking_health:
+    url: https://mlflow.school.example
+    check_artifacts: false
+    url_username: instructor
+    url_password: "{{ vault_mlflow_password }}"
+"""
+
+RETURN = r"""
+healthy:
+  description: Whether every check passed.
+  returned: always
+  type: bool
+  sample: true
+url:
+  description: The base URL that was checked.
+  returned: always
+  type: str
+  sample: http://127.0.0.1:8080
+host_header:
+  description: The C(Host) header sent with the API calls.
+  returned: always
+  type: str
+  sample: lab-pc-07:8080
+version:
+  description: MLflow version the server reports on C(/version).
+  returned: when the server answered /version
+  type: str
+  sample: 3.17.2
+latency_ms:
+  description: Milliseconds the experiments search took, the round trip a client's first call makes.
+  returned: when the API call succeeded
+  type: float
+  sample: 12.4
+experiment_count:
+  description: Number of active experiments on the server.
+  returned: when the API call succeeded
+  type: int
+  sample: 1
+artifact_proxy_ok:
+  description:
+    - Whether the artifact proxy answered a read-only listing.
+    - V(null) when it was not checked (O(check_artifacts=false), or an earlier check failed).
+  returned: always
+  type: bool
+  sample: true
+default_artifact_location:
+  description: Artifact location of the default experiment (id C(0)); V(null) when it was deleted.
+  returned: when the API call succeeded
+  type: str
+  sample: mlflow-artifacts:/0
+attempts:
+  description: Number of attempts made.
+  returned: always
+  type: int
+  sample: 3
+elapsed:
+  description: Seconds spent until the server was found healthy (or the check gave up).
+  returned: always
+  type: float
+  sample: 2.35
+status:
+  description: HTTP status of the last request; C(-1) when no HTTP answer came (connection refused, time-out).
+  returned: always
+  type: int
+  sample: 200
+error:
+  description: Why the server is unhealthy, naming the URL and the cause.
+  returned: when healthy is false
+  type: str
+  sample: "GET http://lab-pc-07:8080/health: connection refused after 30 s"
+"""
+
+import json
+import time
+from urllib.parse import urlencode, urlsplit
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.urls import fetch_url
+
+ARTIFACT_PREFIX = "mlflow-artifacts:"
+ARGUMENT_SPEC = dict(
+    url=dict(type="str", required=True),
+    host_header=dict(type="str"),
+    timeout=dict(type="int", default=60),
+    interval=dict(type="float", default=1.0),
+    request_timeout=dict(type="float", default=10.0),
+    check_artifacts=dict(type="bool", default=True),
+    fail_on_unhealthy=dict(type="bool", default=True),
+    validate_certs=dict(type="bool", default=True),
+    use_proxy=dict(type="bool", default=True),
+    url_username=dict(type="str"),
+    url_password=dict(type="str", no_log=True),
+    force_basic_auth=dict(type="bool", default=True),
+)
+MAX_PAGES = 100
+
+
+class CheckError(Exception):
+    """A check failed. `final` means waiting longer cannot fix it."""
+
+    def __init__(self, message, status=-1, final=False):
+        super().__init__(message)
+        self.status = status
+        self.final = final
+
+
+class TrackingServer:
+    """The HTTP calls a student's client makes, against one server."""
+
+    def __init__(self, module, url, host_header):
+        self.module = module
+        self.url = url.rstrip("/")
+        self.host_header = host_header
+        self.last_status = -1
+
+    def get(self, path, params=None, host_header=True):
+        url = self.url + path
+        if params:
+            url += "?" + urlencode(params)
+        headers = {"Accept": "application/json"}
+        if host_header:
+            headers["Host"] = self.host_header
+        resp, info = fetch_url(
+            self.module,
+            url,
+            headers=headers,
+            method="GET",
+            timeout=self.module.params["request_timeout"],
+        )
+        status = int(info.get("status", -1))
+        self.last_status = status
+        if resp is not None:
+            body = resp.read()
+        else:
+            body = info.get("body") or b""
+        if isinstance(body, bytes):
+            body = body.decode("utf-8", errors="replace")
+        where = "GET %s" % url
+        if status == -1:
+            raise CheckError("%s: %s" % (where, _connection_cause(info.get("msg", ""))))
+        if status == 403 and "host" in body.lower():
+            raise CheckError(
+                "%s with Host: %s: refused by MLflow (%s). Add the name to the server's "
+                "--allowed-hosts (mlflow_server_allowed_hosts_extra)." % (where, self.host_header, body.strip()[:200]),
+                status=status,
+                final=True,
+            )
+        if status in (401, 403):
+            raise CheckError(
+                "%s: HTTP %d, the server wants credentials (set url_username and url_password)" % (where, status),
+                status=status,
+                final=True,
+            )
+        if status != 200:
+            detail = body.strip()[:200] or info.get("msg", "")
+            raise CheckError("%s: HTTP %d %s" % (where, status, detail), status=status)
+        return body
+
+    def get_json(self, path, params=None):
+        body = self.get(path, params)
+        try:
+            return json.loads(body)
+        except ValueError:
+            raise CheckError("GET %s%s: answer is not JSON: %r" % (self.url, path, body[:120]), status=self.last_status)
+
+
+def _connection_cause(msg):
+    lowered = msg.lower()
+    if "refused" in lowered:
+        return "connection refused (is the server running and listening on this port?)"
+    if "timed out" in lowered or "timeout" in lowered:
+        return "no answer, timed out (is a firewall blocking the port?)"
+    if "name or service not known" in lowered or "nodename nor servname" in lowered or "getaddrinfo" in lowered:
+        return "host name not found (%s)" % msg
+    return msg or "no HTTP answer"
+
+
+def check_once(server, check_artifacts, facts):
+    """Run every check once, recording what it learns in `facts`; raise CheckError on failure."""
+    health = server.get("/health", host_header=False)
+    if health.strip() != "OK":
+        raise CheckError("GET %s/health: answered %r, expected 'OK'" % (server.url, health.strip()[:80]), status=server.last_status)
+    facts["version"] = server.get("/version", host_header=False).strip()
+
+    started = time.monotonic()
+    page = server.get_json("/api/2.0/mlflow/experiments/search", {"max_results": 1000})
+    facts["latency_ms"] = round((time.monotonic() - started) * 1000.0, 1)
+    count = len(page.get("experiments", []))
+    pages = 1
+    while page.get("next_page_token") and pages < MAX_PAGES:
+        page = server.get_json(
+            "/api/2.0/mlflow/experiments/search",
+            {"max_results": 1000, "page_token": page["next_page_token"]},
+        )
+        count += len(page.get("experiments", []))
+        pages += 1
+    facts["experiment_count"] = count
+
+    try:
+        default = server.get_json("/api/2.0/mlflow/experiments/get", {"experiment_id": "0"})
+        facts["default_artifact_location"] = default.get("experiment", {}).get("artifact_location")
+    except CheckError as exc:
+        if exc.status != 404:
+            raise
+        facts["default_artifact_location"] = None
+
+    if check_artifacts:
+        facts["artifact_proxy_ok"] = False
+        location = facts["default_artifact_location"]
+        if location is not None and not location.startswith(ARTIFACT_PREFIX):
+            raise CheckError(
+                "%s: the default experiment stores artifacts at %r, not through the server's artifact "
+                "proxy (%s/...); students' clients on other PCs cannot upload there. Start the server "
+                "with --serve-artifacts and --artifacts-destination (an experiment's artifact location "
+                "is fixed when it is created)." % (server.url, location, ARTIFACT_PREFIX),
+                status=server.last_status,
+                final=True,
+            )
+        server.get_json("/api/2.0/mlflow-artifacts/artifacts", {"path": ""})
+        facts["artifact_proxy_ok"] = True
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=ARGUMENT_SPEC,
+        required_by={"url_password": "url_username"},
+        supports_check_mode=True,
+    )
+    params = module.params
+    url = params["url"].rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        module.fail_json(msg="url %r is not an http:// or https:// URL with a host name, such as http://lab-pc-07:8080" % params["url"], url=url)
+    for name in ("timeout",):
+        if params[name] < 0:
+            module.fail_json(msg="%s must be 0 or more seconds (is %s)" % (name, params[name]), url=url)
+    for name in ("interval", "request_timeout"):
+        if params[name] <= 0:
+            module.fail_json(msg="%s must be more than 0 seconds (is %s)" % (name, params[name]), url=url)
+    host_header = params["host_header"] or parts.netloc.rpartition("@")[2]
+
+    server = TrackingServer(module, url, host_header)
+    result = dict(
+        changed=False,
+        healthy=False,
+        url=url,
+        host_header=host_header,
+        artifact_proxy_ok=None,
+        attempts=0,
+    )
+
+    started = time.monotonic()
+    deadline = started + params["timeout"]
+    error = None
+    while True:
+        result["attempts"] += 1
+        try:
+            check_once(server, params["check_artifacts"], result)
+            result["healthy"] = True
+            error = None
+            break
+        except CheckError as exc:
+            error = exc
+        if error.final or time.monotonic() + params["interval"] > deadline:
+            break
+        time.sleep(params["interval"])
+
+    result["elapsed"] = round(time.monotonic() - started, 2)
+    result["status"] = server.last_status
+    if error is not None:
+        if not error.final and params["timeout"] > 0:
+            message = "%s after %d s" % (error, params["timeout"])
+        else:
+            message = str(error)
+        result["error"] = message
+        if params["fail_on_unhealthy"]:
+            module.fail_json(msg=message, **result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

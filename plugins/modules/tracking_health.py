@@ -250,10 +250,14 @@ class TrackingServer:
         )
         status = int(info.get("status", -1))
         self.last_status = status
-        if resp is not None:
+        # On an HTTP error fetch_url returns the error as `resp`, already read, and puts the
+        # answer's body in info["body"].
+        if "body" in info:
+            body = info["body"] or b""
+        elif resp is not None:
             body = resp.read()
         else:
-            body = info.get("body") or b""
+            body = b""
         if isinstance(body, bytes):
             body = body.decode("utf-8", errors="replace")
         where = "GET %s" % url

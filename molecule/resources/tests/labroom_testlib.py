@@ -37,7 +37,7 @@ def settings(host):
 def service_log(host, conf, lines=60):
     """The service's journal, to print beside a failed assertion."""
     unit = conf["mlflow_server_service_name"]
-    out = host.run("journalctl -u %s --no-pager -n %d", unit, lines)
+    out = host.run("journalctl -u %s --no-pager -n %s", unit, str(lines))
     return "\n--- journalctl -u %s ---\n%s" % (unit, out.stdout or out.stderr)
 
 

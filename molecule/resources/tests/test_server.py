@@ -58,7 +58,7 @@ def test_service_account_cannot_log_in(host, conf):
 
 
 def test_port_listening_on_the_bind_address(host, conf):
-    out = host.run("ss -Hltn 'sport = :%s'", conf["mlflow_server_port"])
+    out = host.run("ss -Hltn sport = :%s", str(conf["mlflow_server_port"]))
     listening = [line.split()[3] for line in out.stdout.splitlines()]
     assert listening == ["%s:%s" % (conf["mlflow_server_host"], conf["mlflow_server_port"])], listening
 

@@ -64,7 +64,8 @@ class FakeServer:
         status, body = route
         if status == 200:
             return io.BytesIO(body.encode()), {"status": 200, "msg": "OK", "url": url}
-        return None, {"status": status, "msg": "HTTP Error %d" % status, "body": body.encode(), "url": url}
+        # Like fetch_url: the HTTPError comes back as the (already read) response.
+        return io.BytesIO(b""), {"status": status, "msg": "HTTP Error %d" % status, "body": body.encode(), "url": url}
 
 
 @pytest.fixture

@@ -1,0 +1,121 @@
+"""labroom.mlflow.tracking_health against a real MLflow server that the test starts.
+
+The server runs from the test environment's MLflow (requirements-test.txt pins the release the
+role installs) with the role's flags: absolute SQLite URI, proxied artifacts, an explicit
+--allowed-hosts list, one worker.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.labroom.mlflow.plugins.modules import tracking_health
+
+MLFLOW = shutil.which("mlflow", path=str(Path(sys.executable).parent))
+pytestmark = pytest.mark.skipif(MLFLOW is None, reason="mlflow is not installed (pip install -r requirements-test.txt)")
+
+
+class ModuleExit(Exception):
+    def __init__(self, kind, result):
+        super().__init__(kind)
+        self.kind = kind
+        self.result = result
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    base = tmp_path_factory.mktemp("mlflowserver-lab")
+    (base / "mlruns_db").mkdir()
+    (base / "mlartifacts").mkdir()
+    port = free_port()
+    env = dict(os.environ, MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false", MLFLOW_DISABLE_TELEMETRY="true")
+    log = open(base / "mlflow.log", "w")
+    proc = subprocess.Popen(
+        [
+            MLFLOW, "server",
+            "--host", "127.0.0.1",
+            "--port", str(port),
+            "--workers", "1",
+            "--backend-store-uri", "sqlite:///%s" % (base / "mlruns_db" / "mlflow.db"),
+            "--artifacts-destination", str(base / "mlartifacts"),
+            "--serve-artifacts",
+            "--allowed-hosts", "localhost,localhost:*,127.0.0.1,127.0.0.1:*,lab-pc-07,lab-pc-07:*",
+        ],
+        cwd=base,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        yield {"url": "http://127.0.0.1:%d" % port, "port": port, "log": base / "mlflow.log"}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(autouse=True)
+def exits(monkeypatch):
+    def exit_json(self, **result):
+        raise ModuleExit("exit", result)
+
+    def fail_json(self, **result):
+        raise ModuleExit("fail", result)
+
+    monkeypatch.setattr(tracking_health.AnsibleModule, "exit_json", exit_json)
+    monkeypatch.setattr(tracking_health.AnsibleModule, "fail_json", fail_json)
+
+
+def run(**args):
+    with patch_module_args(args):
+        with pytest.raises(ModuleExit) as caught:
+            tracking_health.main()
+    return caught.value
+
+
+def test_waits_for_the_starting_server_and_reports_it_healthy(server):
+    # The first call also waits through the server's start (migrations, worker start-up).
+    outcome = run(url=server["url"], host_header="lab-pc-07:%d" % server["port"], timeout=120, interval=0.5)
+    assert outcome.kind == "exit", outcome.result.get("msg", "") + "\n" + server["log"].read_text()[-2000:]
+    result = outcome.result
+    assert result["healthy"] is True
+    assert result["changed"] is False
+    assert result["version"] == "3.17.2"
+    assert result["experiment_count"] == 1  # the Default experiment
+    assert result["default_artifact_location"] == "mlflow-artifacts:/0"
+    assert result["artifact_proxy_ok"] is True
+    assert result["latency_ms"] > 0
+
+
+def test_a_name_outside_allowed_hosts_is_reported_at_once(server):
+    outcome = run(url=server["url"], host_header="lab-pc-08:%d" % server["port"], timeout=60)
+    assert outcome.kind == "fail"
+    assert outcome.result["status"] == 403
+    assert outcome.result["attempts"] == 1
+    assert "Host: lab-pc-08" in outcome.result["msg"]
+    assert outcome.result["version"] == "3.17.2"  # /health and /version skip the Host check
+
+
+def test_nothing_listening_is_connection_refused(server):
+    url = "http://127.0.0.1:%d" % free_port()
+    outcome = run(url=url, timeout=1, interval=0.2)
+    assert outcome.kind == "fail"
+    assert outcome.result["msg"].startswith("GET %s/health: connection refused" % url)
+    assert outcome.result["status"] == -1

@@ -49,6 +49,7 @@ test: lint unit molecule
 ## Parts of `make test` ---------------------------------------------------------------------
 lint: test-venv collection-link
 	$(BIN)/ansible-lint --profile production
+	$(BIN)/ruff check plugins tests molecule
 	$(BIN)/ansible-doc -t module labroom.mlflow.tracking_health > /dev/null
 	$(BIN)/ansible-playbook --syntax-check -i inventory/lab-room.example.yml site.yml
 

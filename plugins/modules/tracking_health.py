@@ -304,7 +304,10 @@ def check_once(server, check_artifacts, facts):
     """Run every check once, recording what it learns in `facts`; raise CheckError on failure."""
     health = server.get("/health", host_header=False)
     if health.strip() != "OK":
-        raise CheckError("GET %s/health: answered %r, expected 'OK'" % (server.url, health.strip()[:80]), status=server.last_status)
+        raise CheckError(
+            "GET %s/health: answered %r, expected 'OK'" % (server.url, health.strip()[:80]),
+            status=server.last_status,
+        )
     facts["version"] = server.get("/version", host_header=False).strip()
 
     started = time.monotonic()
@@ -355,7 +358,10 @@ def main():
     url = params["url"].rstrip("/")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        module.fail_json(msg="url %r is not an http:// or https:// URL with a host name, such as http://lab-pc-07:8080" % params["url"], url=url)
+        module.fail_json(
+            msg="url %r is not an http:// or https:// URL with a host name, such as http://lab-pc-07:8080" % params["url"],
+            url=url,
+        )
     for name in ("timeout",):
         if params[name] < 0:
             module.fail_json(msg="%s must be 0 or more seconds (is %s)" % (name, params[name]), url=url)

@@ -1,14 +1,8 @@
 """Persistent mode: the handout's layout on disk, owned by the service account."""
 
-import pytest
-from labroom_testlib import logged_run, room_hosts, settings, stat
+from labroom_testlib import logged_run, room_hosts, stat
 
 testinfra_hosts = room_hosts()
-
-
-@pytest.fixture(scope="module")
-def conf(host):
-    return settings(host)
 
 
 def test_lab_folder_layout_and_modes(host, conf):

@@ -1,14 +1,8 @@
 """Ephemeral mode: the handout's "in-memory" promise, that data is gone when the server stops."""
 
-import pytest
-from labroom_testlib import http_get, room_hosts, run_client, service_log, settings
+from labroom_testlib import http_get, room_hosts, run_client, service_log
 
 testinfra_hosts = room_hosts()
-
-
-@pytest.fixture(scope="module")
-def conf(host):
-    return settings(host)
 
 
 def test_no_data_folders_in_the_lab_folder(host, conf):

@@ -1,4 +1,6 @@
-"""Helpers shared by the testinfra checks of every Molecule scenario.
+"""Helpers and the `conf` fixture shared by the testinfra checks of every Molecule scenario.
+
+Loaded as a pytest plugin (`-p labroom_testlib`, see .config/molecule/config.yml).
 
 Each lab PC's settings are the role's defaults overlaid with the host's inventory variables,
 read from the same files Ansible reads, so the tests never restate a default.
@@ -12,6 +14,7 @@ import os
 import shlex
 from pathlib import Path
 
+import pytest
 import testinfra.utils.ansible_runner
 import yaml
 
@@ -32,6 +35,12 @@ def settings(host):
     merged["venv"] = merged["mlflow_server_base_dir"] + "/.venv"
     merged["python"] = merged["venv"] + "/bin/python"
     return merged
+
+
+@pytest.fixture(scope="module")
+def conf(host):
+    """This host's settings (role defaults overlaid with its inventory variables)."""
+    return settings(host)
 
 
 def service_log(host, conf, lines=60):
@@ -105,8 +114,6 @@ def run_client(host, conf, *args):
 def pytest_collection_modifyitems(items):
     """Loaded as a plugin (-p labroom_testlib): keep each host's tests on one xdist worker, so
     the hosts are checked in parallel and each host's client run is made once."""
-    import pytest
-
     for item in items:
         callspec = getattr(item, "callspec", None)
         host = callspec.params.get("_testinfra_host") if callspec else None

@@ -2,15 +2,9 @@
 
 import json
 
-import pytest
-from labroom_testlib import http_get, logged_run, room_hosts, service_log, settings
+from labroom_testlib import http_get, logged_run, room_hosts, service_log
 
 testinfra_hosts = room_hosts()
-
-
-@pytest.fixture(scope="module")
-def conf(host):
-    return settings(host)
 
 
 def test_venv_python_is_310_or_newer(host, conf):

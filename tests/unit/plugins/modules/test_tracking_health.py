@@ -8,31 +8,14 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.labroom.mlflow.plugins.modules import tracking_health
 
 BASE = "http://lab-pc-07:8080"
 
 
-class ModuleExit(Exception):
-    def __init__(self, kind, result):
-        super().__init__(kind)
-        self.kind = kind
-        self.result = result
 
 
-@pytest.fixture(autouse=True)
-def exits(monkeypatch):
-    def exit_json(self, **result):
-        raise ModuleExit("exit", result)
-
-    def fail_json(self, **result):
-        raise ModuleExit("fail", result)
-
-    monkeypatch.setattr(tracking_health.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(tracking_health.AnsibleModule, "fail_json", fail_json)
-    monkeypatch.setattr(tracking_health.time, "sleep", lambda seconds: None)
 
 
 class FakeServer:
@@ -72,18 +55,24 @@ class FakeServer:
 def server(monkeypatch):
     fake = FakeServer()
     monkeypatch.setattr(tracking_health, "fetch_url", fake)
+    monkeypatch.setattr(tracking_health.time, "sleep", lambda seconds: None)
     return fake
 
 
-def run(**args):
-    args.setdefault("url", BASE)
-    with patch_module_args(args):
-        with pytest.raises(ModuleExit) as caught:
-            tracking_health.main()
-    return caught.value
+@pytest.fixture
+def run(run_module, server):
+    """Run the module against the fake server; the URL defaults to BASE."""
+
+    def call(**args):
+        args.setdefault("url", BASE)
+        return run_module(**args)
+
+    return call
 
 
-def test_healthy_server_reports_facts_and_no_change(server):
+
+
+def test_healthy_server_reports_facts_and_no_change(server, run):
     outcome = run()
     assert outcome.kind == "exit"
     result = outcome.result
@@ -100,7 +89,7 @@ def test_healthy_server_reports_facts_and_no_change(server):
     assert "error" not in result
 
 
-def test_host_header_sent_with_api_calls_but_not_health(server):
+def test_host_header_sent_with_api_calls_but_not_health(server, run):
     run(url="http://127.0.0.1:8080", host_header="lab-pc-07:8080")
     sent = {urlsplit(url).path: headers.get("Host") for url, headers in server.requests}
     assert sent["/health"] is None
@@ -108,20 +97,20 @@ def test_host_header_sent_with_api_calls_but_not_health(server):
     assert sent["/api/2.0/mlflow-artifacts/artifacts"] == "lab-pc-07:8080"
 
 
-def test_host_header_defaults_to_url_netloc(server):
+def test_host_header_defaults_to_url_netloc(server, run):
     result = run(url="http://user@lab-pc-07:8080/").result
     assert result["host_header"] == "lab-pc-07:8080"
     assert result["url"] == "http://user@lab-pc-07:8080"
 
 
-def test_waits_for_a_starting_server(server):
+def test_waits_for_a_starting_server(server, run):
     server.down_for = 3
     result = run(timeout=30, interval=0.01).result
     assert result["healthy"] is True
     assert result["attempts"] == 4
 
 
-def test_connection_refused_fails_naming_url_and_cause(server):
+def test_connection_refused_fails_naming_url_and_cause(server, run):
     server.down_for = 10**6
     outcome = run(timeout=0)
     assert outcome.kind == "fail"
@@ -131,7 +120,7 @@ def test_connection_refused_fails_naming_url_and_cause(server):
     assert outcome.result["url"] == BASE
 
 
-def test_gives_up_after_timeout_and_says_so(server, monkeypatch):
+def test_gives_up_after_timeout_and_says_so(server, run, monkeypatch):
     server.down_for = 10**6
     clock = iter(range(0, 10**6, 1))
     monkeypatch.setattr(tracking_health.time, "monotonic", lambda: float(next(clock)))
@@ -141,7 +130,7 @@ def test_gives_up_after_timeout_and_says_so(server, monkeypatch):
     assert outcome.result["attempts"] > 1
 
 
-def test_invalid_host_header_is_final_and_explained(server):
+def test_invalid_host_header_is_final_and_explained(server, run):
     server.routes["/api/2.0/mlflow/experiments/search"] = (403, "Invalid Host header - possible DNS rebinding attack detected")
     outcome = run(timeout=600, host_header="lab-pc-07.school.example:8080")
     assert outcome.kind == "fail"
@@ -152,7 +141,7 @@ def test_invalid_host_header_is_final_and_explained(server):
     assert outcome.result["version"] == "3.17.2"  # what was learnt before the failure is kept
 
 
-def test_server_error_is_retried_then_reported(server):
+def test_server_error_is_retried_then_reported(server, run):
     calls = {"n": 0}
 
     def flaky(url, headers):
@@ -166,7 +155,7 @@ def test_server_error_is_retried_then_reported(server):
     assert result["experiment_count"] == 0
 
 
-def test_local_artifact_location_fails_when_artifacts_checked(server):
+def test_local_artifact_location_fails_when_artifacts_checked(server, run):
     server.routes["/api/2.0/mlflow/experiments/get"] = (
         200,
         json.dumps({"experiment": {"experiment_id": "0", "artifact_location": "/home/student/mlruns/0"}}),
@@ -178,7 +167,7 @@ def test_local_artifact_location_fails_when_artifacts_checked(server):
     assert outcome.result["attempts"] == 1
 
 
-def test_artifact_checks_can_be_turned_off(server):
+def test_artifact_checks_can_be_turned_off(server, run):
     server.routes["/api/2.0/mlflow-artifacts/artifacts"] = (404, "not found")
     server.routes["/api/2.0/mlflow/experiments/get"] = (
         200,
@@ -189,7 +178,7 @@ def test_artifact_checks_can_be_turned_off(server):
     assert result["artifact_proxy_ok"] is None
 
 
-def test_missing_artifact_proxy_fails(server):
+def test_missing_artifact_proxy_fails(server, run):
     server.routes["/api/2.0/mlflow-artifacts/artifacts"] = (404, "not found")
     outcome = run(timeout=0)
     assert outcome.kind == "fail"
@@ -197,14 +186,14 @@ def test_missing_artifact_proxy_fails(server):
     assert outcome.result["artifact_proxy_ok"] is False
 
 
-def test_deleted_default_experiment_is_not_a_failure(server):
+def test_deleted_default_experiment_is_not_a_failure(server, run):
     server.routes["/api/2.0/mlflow/experiments/get"] = (404, json.dumps({"error_code": "RESOURCE_DOES_NOT_EXIST"}))
     result = run().result
     assert result["healthy"] is True
     assert result["default_artifact_location"] is None
 
 
-def test_experiment_count_follows_pages(server):
+def test_experiment_count_follows_pages(server, run):
     def search(url, headers):
         if "page_token=p2" in url:
             return 200, json.dumps({"experiments": [{}] * 5})
@@ -214,7 +203,7 @@ def test_experiment_count_follows_pages(server):
     assert run().result["experiment_count"] == 1005
 
 
-def test_unhealthy_without_failing_for_room_reports(server):
+def test_unhealthy_without_failing_for_room_reports(server, run):
     server.down_for = 10**6
     outcome = run(timeout=0, fail_on_unhealthy=False)
     assert outcome.kind == "exit"
@@ -223,14 +212,14 @@ def test_unhealthy_without_failing_for_room_reports(server):
     assert "connection refused" in outcome.result["error"]
 
 
-def test_health_answer_other_than_ok_is_unhealthy(server):
+def test_health_answer_other_than_ok_is_unhealthy(server, run):
     server.routes["/health"] = (200, "<html>captive portal</html>")
     outcome = run(timeout=0)
     assert outcome.kind == "fail"
     assert "expected 'OK'" in outcome.result["msg"]
 
 
-def test_credentials_required_is_final(server):
+def test_credentials_required_is_final(server, run):
     server.routes["/api/2.0/mlflow/experiments/search"] = (401, "You are not authenticated")
     outcome = run(timeout=600)
     assert outcome.kind == "fail"
@@ -248,14 +237,14 @@ def test_credentials_required_is_final(server):
         ({"request_timeout": -2}, "request_timeout must be more than 0"),
     ],
 )
-def test_bad_arguments_are_refused_before_any_request(server, args, message):
+def test_bad_arguments_are_refused_before_any_request(server, run, args, message):
     outcome = run(**args)
     assert outcome.kind == "fail"
     assert message in outcome.result["msg"]
     assert server.requests == []
 
 
-def test_check_mode_is_supported_and_reads_only(server):
+def test_check_mode_is_supported_and_reads_only(server, run):
     outcome = run(_ansible_check_mode=True)
     assert outcome.kind == "exit"
     assert outcome.result["changed"] is False

@@ -15,19 +15,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
-
-from ansible_collections.labroom.mlflow.plugins.modules import tracking_health
 
 MLFLOW = shutil.which("mlflow", path=str(Path(sys.executable).parent))
-pytestmark = pytest.mark.skipif(MLFLOW is None, reason="mlflow is not installed (pip install -r requirements-test.txt)")
 
 
-class ModuleExit(Exception):
-    def __init__(self, kind, result):
-        super().__init__(kind)
-        self.kind = kind
-        self.result = result
 
 
 def free_port():
@@ -38,6 +29,7 @@ def free_port():
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
+    assert MLFLOW, "mlflow is not installed beside this Python: pip install -r requirements-test.txt"
     base = tmp_path_factory.mktemp("mlflowserver-lab")
     (base / "mlruns_db").mkdir()
     (base / "mlartifacts").mkdir()
@@ -71,28 +63,13 @@ def server(tmp_path_factory):
         log.close()
 
 
-@pytest.fixture(autouse=True)
-def exits(monkeypatch):
-    def exit_json(self, **result):
-        raise ModuleExit("exit", result)
-
-    def fail_json(self, **result):
-        raise ModuleExit("fail", result)
-
-    monkeypatch.setattr(tracking_health.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(tracking_health.AnsibleModule, "fail_json", fail_json)
 
 
-def run(**args):
-    with patch_module_args(args):
-        with pytest.raises(ModuleExit) as caught:
-            tracking_health.main()
-    return caught.value
 
 
-def test_waits_for_the_starting_server_and_reports_it_healthy(server):
+def test_waits_for_the_starting_server_and_reports_it_healthy(server, run_module):
     # The first call also waits through the server's start (migrations, worker start-up).
-    outcome = run(url=server["url"], host_header="lab-pc-07:%d" % server["port"], timeout=120, interval=0.5)
+    outcome = run_module(url=server["url"], host_header="lab-pc-07:%d" % server["port"], timeout=120, interval=0.5)
     assert outcome.kind == "exit", outcome.result.get("msg", "") + "\n" + server["log"].read_text()[-2000:]
     result = outcome.result
     assert result["healthy"] is True
@@ -104,8 +81,8 @@ def test_waits_for_the_starting_server_and_reports_it_healthy(server):
     assert result["latency_ms"] > 0
 
 
-def test_a_name_outside_allowed_hosts_is_reported_at_once(server):
-    outcome = run(url=server["url"], host_header="lab-pc-08:%d" % server["port"], timeout=60)
+def test_a_name_outside_allowed_hosts_is_reported_at_once(server, run_module):
+    outcome = run_module(url=server["url"], host_header="lab-pc-08:%d" % server["port"], timeout=60)
     assert outcome.kind == "fail"
     assert outcome.result["status"] == 403
     assert outcome.result["attempts"] == 1
@@ -113,9 +90,9 @@ def test_a_name_outside_allowed_hosts_is_reported_at_once(server):
     assert outcome.result["version"] == "3.17.2"  # /health and /version skip the Host check
 
 
-def test_nothing_listening_is_connection_refused(server):
+def test_nothing_listening_is_connection_refused(server, run_module):
     url = "http://127.0.0.1:%d" % free_port()
-    outcome = run(url=url, timeout=1, interval=0.2)
+    outcome = run_module(url=url, timeout=1, interval=0.2)
     assert outcome.kind == "fail"
     assert outcome.result["msg"].startswith("GET %s/health: connection refused" % url)
     assert outcome.result["status"] == -1

@@ -1,0 +1,101 @@
+"""The role's settings checks: every bad value is refused with a message that names the
+variable, shows the value and says what to change; good values pass.
+
+All cases run in one ansible-playbook call, one inventory host per case.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+PLAYBOOK = Path(__file__).with_name("files") / "preflight_settings.yml"
+ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
+
+GOOD = {
+    "defaults": {},
+    "ephemeral_port_5000": {"mlflow_server_mode": "ephemeral", "mlflow_server_port": 5000},
+    "port_as_string": {"mlflow_server_port": "8081"},
+    "bind_loopback": {"mlflow_server_host": "127.0.0.1"},
+    "rc_release": {"mlflow_server_version": "3.18.0rc0"},
+    "extra_packages": {"mlflow_server_packages": ["mlflow", "scikit-learn>=1.5", "xgboost==3.0.2"]},
+    "extra_hosts": {"mlflow_server_allowed_hosts_extra": ["*.lab.school.example", "10.0.0.5", "lab-pc-07.local"]},
+    "environment": {"mlflow_server_environment": {"MLFLOW_LOGGING_LEVEL": "INFO"}},
+}
+
+BAD = {
+    "mode": ({"mlflow_server_mode": "in-memory"}, "mlflow_server_mode is 'in-memory'"),
+    "port_zero": ({"mlflow_server_port": 0}, "mlflow_server_port is '0'"),
+    "port_too_big": ({"mlflow_server_port": 70000}, "mlflow_server_port is '70000'"),
+    "port_word": ({"mlflow_server_port": "http"}, "mlflow_server_port is 'http'"),
+    "host": ({"mlflow_server_host": "0.0.0.0; rm -rf /"}, "mlflow_server_host is"),
+    "workers": ({"mlflow_server_workers": 0}, "mlflow_server_workers is '0'"),
+    "relative_base_dir": ({"mlflow_server_base_dir": "mlflowserver-lab"}, "mlflow_server_base_dir is 'mlflowserver-lab'"),
+    "system_base_dir": ({"mlflow_server_base_dir": "/opt/"}, "mlflow_server_base_dir is '/opt/'"),
+    "dotdot_base_dir": ({"mlflow_server_base_dir": "/opt/lab/../../etc"}, "mlflow_server_base_dir is"),
+    "relative_python": ({"mlflow_server_python": "python3"}, "mlflow_server_python is 'python3'"),
+    "root_user": ({"mlflow_server_user": "root"}, "mlflow_server_user is 'root'"),
+    "root_group": ({"mlflow_server_group": "root"}, "mlflow_server_group is 'root'"),
+    "mlflow2": ({"mlflow_server_version": "2.22.0"}, "mlflow_server_version is '2.22.0'"),
+    "installer": ({"mlflow_server_installer": "conda"}, "mlflow_server_installer is 'conda'"),
+    "no_mlflow": ({"mlflow_server_packages": ["scikit-learn", "pandas"]}, "mlflow_server_packages is"),
+    "pinned_mlflow": ({"mlflow_server_packages": ["mlflow==2.9.0", "pandas"]}, "mlflow_server_packages is"),
+    "packages_string": ({"mlflow_server_packages": "mlflow pandas"}, "mlflow_server_packages is"),
+    "allow_everything": ({"mlflow_server_allowed_hosts_extra": ["*"]}, "mlflow_server_allowed_hosts_extra is"),
+    "bad_host_entry": ({"mlflow_server_allowed_hosts_extra": ["lab pc 07"]}, "mlflow_server_allowed_hosts_extra is"),
+    "environment_name": ({"mlflow_server_environment": {"BAD-NAME": "1"}}, "mlflow_server_environment is"),
+    "service_name": ({"mlflow_server_service_name": "mlflow server"}, "mlflow_server_service_name is 'mlflow server'"),
+    "health_timeout": ({"mlflow_server_health_timeout": -5}, "mlflow_server_health_timeout is '-5'"),
+}
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory):
+    cases = dict(GOOD)
+    cases.update({name: variables for name, (variables, _) in BAD.items()})
+    hosts = {name: dict(variables, ansible_connection="local", ansible_python_interpreter=sys.executable)
+             for name, variables in cases.items()}
+    inventory = tmp_path_factory.mktemp("preflight") / "inventory.json"
+    inventory.write_text(json.dumps({"all": {"hosts": hosts}}))
+    env = dict(
+        os.environ,
+        ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
+        ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
+        ANSIBLE_FORKS="8",
+    )
+    run = subprocess.run(
+        [str(ANSIBLE_PLAYBOOK), "-i", str(inventory), str(PLAYBOOK)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    report = json.loads(run.stdout)
+    results = {}
+    for play in report["plays"]:
+        for task in play["tasks"]:
+            if task["task"]["name"].endswith("Check every setting of the role"):
+                results.update(task["hosts"])
+    assert set(results) == set(cases), run.stderr
+    return results
+
+
+@pytest.mark.parametrize("case", sorted(GOOD))
+def test_good_settings_pass(outcomes, case):
+    assert not outcomes[case].get("failed"), outcomes[case].get("msg")
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_setting_is_refused_naming_the_variable(outcomes, case):
+    variables, expected = BAD[case]
+    result = outcomes[case]
+    assert result.get("failed") is True, case
+    message = result["msg"]
+    assert expected in message
+    assert "nothing was changed" in message
+    # Only the bad variable is reported, not every rule of the role.
+    assert set(re.findall(r"(mlflow_server_\w+) is ", message)) == set(variables), message

@@ -32,7 +32,7 @@ $(VENV)/.test-installed: $(VENV)/.lab-installed requirements-test.txt
 	$(BIN)/python -m pip install --quiet -r requirements-test.txt
 	touch $@
 
-venv: $(VENV)/.lab-installed
+venv: $(VENV)/.lab-installed collection-link
 test-venv: $(VENV)/.test-installed
 
 # Makes `labroom.mlflow` resolve to this checkout (ansible.cfg: collections_path).

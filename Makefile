@@ -8,7 +8,7 @@ PYTHON    ?= python3
 VENV      := .venv
 BIN       := $(CURDIR)/$(VENV)/bin
 INVENTORY ?= inventory/localhost.yml
-SCENARIOS ?= default ephemeral
+SCENARIOS ?= default ephemeral noinit
 COLLECTION_LINK := .ansible/collections/ansible_collections/labroom/mlflow
 
 export PATH := $(BIN):$(PATH)

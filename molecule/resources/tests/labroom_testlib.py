@@ -34,6 +34,12 @@ def settings(host):
     merged["inventory_hostname"] = hostvars["inventory_hostname"]
     merged["venv"] = merged["mlflow_server_base_dir"] + "/.venv"
     merged["python"] = merged["venv"] + "/bin/python"
+    # The service manager the role chose: systemd where the host booted with it.
+    manager = merged["mlflow_server_service_manager"]
+    if manager == "auto":
+        manager = "systemd" if host.file("/run/systemd/system").is_directory else "supervisor"
+    merged["manager"] = manager
+    merged["supervisor_conf"] = merged["mlflow_server_base_dir"] + "/supervisor/supervisord.conf"
     return merged
 
 
@@ -44,10 +50,35 @@ def conf(host):
 
 
 def service_log(host, conf, lines=60):
-    """The service's journal, to print beside a failed assertion."""
+    """The server's log (the journal under systemd, mlflow.log elsewhere), to print beside a
+    failed assertion."""
     unit = conf["mlflow_server_service_name"]
-    out = host.run("journalctl -u %s --no-pager -n %s", unit, str(lines))
-    return "\n--- journalctl -u %s ---\n%s" % (unit, out.stdout or out.stderr)
+    if conf["manager"] == "systemd":
+        command = "journalctl -u %s --no-pager -n %s" % (shlex.quote(unit), lines)
+    else:
+        command = "tail -n %s %s/mlflow.log" % (lines, shlex.quote(conf["mlflow_server_base_dir"]))
+    out = host.run(command)
+    return "\n--- %s ---\n%s" % (command, out.stdout or out.stderr)
+
+
+def server_processes(host, conf):
+    """(state, [users of the server's processes]) as the service manager reports them."""
+    unit = conf["mlflow_server_service_name"]
+    if conf["manager"] == "systemd":
+        out = host.run(
+            "systemctl is-enabled %s; systemctl is-active %s; "
+            "pid=$(systemctl show -p MainPID --value %s); ps -o user= --pid $pid --ppid $pid",
+            unit, unit, unit,
+        )
+        enabled, active, *users = out.stdout.split()
+        return "%s/%s" % (enabled, active), users
+    out = host.run(
+        "%s/bin/supervisorctl -c %s status %s | awk '{print $2, $4}'",
+        conf["venv"], conf["supervisor_conf"], unit,
+    )
+    state, pid = (out.stdout.split() + ["", ""])[:2]
+    users = host.run("ps -o user= --pid %s --ppid %s", pid.rstrip(","), pid.rstrip(",")).stdout.split()
+    return state, users
 
 
 def http_get(host, conf, path, host_header=None):

@@ -2,7 +2,7 @@
 
 import json
 
-from labroom_testlib import http_get, logged_run, room_hosts, service_log
+from labroom_testlib import http_get, logged_run, room_hosts, server_processes, service_log, stat
 
 testinfra_hosts = room_hosts()
 
@@ -21,27 +21,35 @@ def test_handout_check_prints_pinned_version(host, conf):
     assert out.stdout.strip() == "MLflow version: %s" % conf["mlflow_server_version"]
 
 
-def test_service_enabled_running_not_as_root(host, conf):
-    unit = conf["mlflow_server_service_name"]
-    out = host.run(
-        "systemctl is-enabled %s; systemctl is-active %s; "
-        "pid=$(systemctl show -p MainPID --value %s); ps -o user= --pid $pid --ppid $pid",
-        unit, unit, unit,
-    )
-    enabled, active, *users = out.stdout.split()
-    assert (enabled, active) == ("enabled", "active"), service_log(host, conf)
+def test_server_runs_under_its_manager_not_as_root(host, conf):
+    state, users = server_processes(host, conf)
+    expected = {"systemd": "enabled/active", "supervisor": "RUNNING"}[conf["manager"]]
+    assert state == expected, service_log(host, conf)
     # The CLI parent and its uvicorn process(es), all under the service account.
     assert users and set(users) == {conf["mlflow_server_user"]}, users
 
 
-def test_unit_sandbox_matches_what_systemd_can_apply(host, conf):
-    unit = host.file("/etc/systemd/system/%s.service" % conf["mlflow_server_service_name"]).content_string
-    for line in ("NoNewPrivileges=true", "ProtectSystem=strict", "ProtectHome=true", "PrivateTmp=true"):
-        assert line in unit
-    capbnd = int(host.run("awk '/^CapBnd/ {print $2}' /proc/1/status").stdout, 16)
-    has_sys_admin = bool(capbnd & (1 << 21))
-    for line in ("PrivateDevices=true", "LockPersonality=true", "RestrictSUIDSGID=true"):
-        assert (line in unit) == has_sys_admin, line
+def test_service_definition(host, conf):
+    if conf["manager"] == "systemd":
+        unit = host.file("/etc/systemd/system/%s.service" % conf["mlflow_server_service_name"]).content_string
+        for line in ("NoNewPrivileges=true", "ProtectSystem=strict", "ProtectHome=true", "PrivateTmp=true"):
+            assert line in unit
+        capbnd = int(host.run("awk '/^CapBnd/ {print $2}' /proc/1/status").stdout, 16)
+        has_sys_admin = bool(capbnd & (1 << 21))
+        for line in ("PrivateDevices=true", "LockPersonality=true", "RestrictSUIDSGID=true"):
+            assert (line in unit) == has_sys_admin, line
+        definition = unit
+    else:
+        found = stat(host, conf["supervisor_conf"])[conf["supervisor_conf"]]
+        assert (found["user"], found["mode"]) == ("root", 0o600)
+        definition = host.run("cat %s", conf["supervisor_conf"]).stdout
+        assert "\nuser=%s\n" % conf["mlflow_server_user"] in definition
+        assert "\nautorestart=true\n" in definition
+    base = conf["mlflow_server_base_dir"]
+    if conf["mlflow_server_mode"] == "persistent":
+        assert "--backend-store-uri sqlite:///%s/mlruns_db/mlflow.db" % base in definition
+        assert "--artifacts-destination %s/mlartifacts" % base in definition
+    assert "--serve-artifacts" in definition
 
 
 def test_service_account_cannot_log_in(host, conf):

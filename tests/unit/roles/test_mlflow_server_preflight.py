@@ -28,6 +28,8 @@ GOOD = {
     "extra_packages": {"mlflow_server_packages": ["mlflow", "scikit-learn>=1.5", "xgboost==3.0.2"]},
     "extra_hosts": {"mlflow_server_allowed_hosts_extra": ["*.lab.school.example", "10.0.0.5", "lab-pc-07.local"]},
     "environment": {"mlflow_server_environment": {"MLFLOW_LOGGING_LEVEL": "INFO"}},
+    "explicit_python_and_manager": {"mlflow_server_python": "/usr/bin/python3.11", "mlflow_server_service_manager": "supervisor",
+                                    "mlflow_server_state": "stopped"},
 }
 
 BAD = {
@@ -41,6 +43,8 @@ BAD = {
     "system_base_dir": ({"mlflow_server_base_dir": "/opt/"}, "mlflow_server_base_dir is '/opt/'"),
     "dotdot_base_dir": ({"mlflow_server_base_dir": "/opt/lab/../../etc"}, "mlflow_server_base_dir is"),
     "relative_python": ({"mlflow_server_python": "python3"}, "mlflow_server_python is 'python3'"),
+    "service_manager": ({"mlflow_server_service_manager": "openrc"}, "mlflow_server_service_manager is 'openrc'"),
+    "state": ({"mlflow_server_state": "running"}, "mlflow_server_state is 'running'"),
     "root_user": ({"mlflow_server_user": "root"}, "mlflow_server_user is 'root'"),
     "root_group": ({"mlflow_server_group": "root"}, "mlflow_server_group is 'root'"),
     "mlflow2": ({"mlflow_server_version": "2.22.0"}, "mlflow_server_version is '2.22.0'"),

@@ -1,0 +1,136 @@
+"""The role's service manager choice and service definitions for the platforms that cannot
+run here: macOS (launchd) is only rendered and parsed, never run, in these tests.
+
+One ansible-playbook call renders every case, with each platform's facts supplied by a
+test-only module (files/library/fake_facts.py).
+"""
+
+from __future__ import annotations
+
+import configparser
+import json
+import os
+import plistlib
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+PLAYBOOK = Path(__file__).with_name("files") / "render_service.yml"
+ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
+
+MAC = {
+    "os_family": "Darwin", "system": "Darwin", "distribution": "MacOSX", "service_mgr": "launchd",
+    "hostname": "lab-mac-03", "fqdn": "lab-mac-03.lab.school.example", "nodename": "lab-mac-03",
+    "all_ipv4_addresses": ["10.1.2.103"],
+}
+LINUX_SYSTEMD = dict(MAC, os_family="Debian", system="Linux", distribution="Debian", service_mgr="systemd",
+                     hostname="lab-pc-07", fqdn="lab-pc-07.lab.school.example", nodename="lab-pc-07",
+                     all_ipv4_addresses=["10.1.2.7"])
+LINUX_NOINIT = dict(LINUX_SYSTEMD, service_mgr="sysvinit")
+
+CASES = {
+    "mac": {"platform_facts": MAC},
+    "mac_ephemeral": {"platform_facts": MAC, "mlflow_server_mode": "ephemeral", "mlflow_server_port": 5000},
+    "linux_systemd": {"platform_facts": LINUX_SYSTEMD},
+    "linux_noinit": {"platform_facts": LINUX_NOINIT},
+    "linux_noinit_ephemeral": {"platform_facts": LINUX_NOINIT, "mlflow_server_mode": "ephemeral"},
+}
+BASE = "/opt/mlflowserver-lab"
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    out = tmp_path_factory.mktemp("rendered")
+    hosts = {name: dict(variables, ansible_connection="local", ansible_python_interpreter=sys.executable)
+             for name, variables in CASES.items()}
+    inventory = out / "inventory.json"
+    inventory.write_text(json.dumps({"all": {"hosts": hosts, "vars": {"render_dir": str(out)}}}))
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
+               ANSIBLE_FORKS="8")
+    run = subprocess.run([str(ANSIBLE_PLAYBOOK), "-i", str(inventory), str(PLAYBOOK)],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    report = json.loads(run.stdout)
+    managers = {}
+    for task in report["plays"][0]["tasks"]:
+        if task["task"]["name"] == "Report the service manager the role picks":
+            managers = {host: result["msg"] for host, result in task["hosts"].items()}
+    return out, managers
+
+
+def test_auto_picks_the_manager_from_the_facts(rendered):
+    _, managers = rendered
+    assert managers == {
+        "mac": "launchd",
+        "mac_ephemeral": "launchd",
+        "linux_systemd": "systemd",
+        "linux_noinit": "supervisor",
+        "linux_noinit_ephemeral": "supervisor",
+    }
+
+
+def load_plist(rendered, name):
+    out, _ = rendered
+    with open(out / ("%s.plist" % name), "rb") as handle:
+        return plistlib.load(handle)
+
+
+def test_launchd_plist_parses_and_runs_the_server_as_the_service_account(rendered):
+    plist = load_plist(rendered, "mac")
+    assert plist["Label"] == "org.labroom.mlflow-server"
+    args = plist["ProgramArguments"]
+    assert args[:2] == [BASE + "/.venv/bin/mlflow", "server"]
+    flags = dict(zip(args[2::2], args[3::2]))
+    assert flags["--host"] == "0.0.0.0" and flags["--port"] == "8080" and flags["--workers"] == "1"
+    assert flags["--backend-store-uri"] == "sqlite:///%s/mlruns_db/mlflow.db" % BASE
+    assert flags["--artifacts-destination"] == BASE + "/mlartifacts"
+    assert "--serve-artifacts" in args
+    allowed = args[args.index("--allowed-hosts") + 1].split(",")
+    for name in ("mac", "lab-mac-03", "lab-mac-03.lab.school.example", "10.1.2.103", "10.1.2.103:*", "localhost"):
+        assert name in allowed, name
+    assert (plist["UserName"], plist["GroupName"]) == ("mlflow", "mlflow")
+    assert plist["RunAtLoad"] is True
+    assert plist["KeepAlive"] == {"SuccessfulExit": False}
+    assert plist["StandardOutPath"] == plist["StandardErrorPath"] == BASE + "/mlflow.log"
+    assert plist["WorkingDirectory"] == BASE + "/run"
+    assert plist["EnvironmentVariables"]["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] == "false"
+    assert plist["EnvironmentVariables"]["HOME"] == BASE + "/run"
+
+
+def test_ephemeral_mode_empties_the_runtime_directory_before_each_start(rendered):
+    plist = load_plist(rendered, "mac_ephemeral")
+    args = plist["ProgramArguments"]
+    assert args[0] == "/bin/sh" and "find \"$1\" -mindepth 1 -delete" in args[2]
+    assert args[4] == BASE + "/run"
+    server = args[5:]
+    assert server[:2] == [BASE + "/.venv/bin/mlflow", "server"]
+    assert server[server.index("--backend-store-uri") + 1] == "sqlite:///%s/run/mlflow.db" % BASE
+    assert server[server.index("--port") + 1] == "5000"
+
+
+def test_supervisord_program_matches_the_server_command(rendered):
+    out, _ = rendered
+    config = configparser.RawConfigParser()
+    config.read(out / "linux_noinit.conf")
+    program = config["program:mlflow-server"]
+    assert program["user"] == "mlflow"
+    assert program["autorestart"] == "true" and program["autostart"] == "true"
+    assert program["stdout_logfile"] == BASE + "/mlflow.log"
+    assert program["directory"] == BASE + "/run"
+    args = shlex.split(program["command"])
+    assert args[:2] == [BASE + "/.venv/bin/mlflow", "server"]
+    assert args[args.index("--backend-store-uri") + 1] == "sqlite:///%s/mlruns_db/mlflow.db" % BASE
+    assert config["unix_http_server"]["chmod"] == "0700"
+
+
+def test_supervisord_ephemeral_wraps_the_same_command(rendered):
+    out, _ = rendered
+    config = configparser.RawConfigParser()
+    config.read(out / "linux_noinit_ephemeral.conf")
+    args = shlex.split(config["program:mlflow-server"]["command"])
+    assert args[0] == "/bin/sh" and args[4] == BASE + "/run"
+    assert args[5:7] == [BASE + "/.venv/bin/mlflow", "server"]

@@ -38,6 +38,11 @@ CASES = {
     "linux_systemd": {"platform_facts": LINUX_SYSTEMD},
     "linux_noinit": {"platform_facts": LINUX_NOINIT},
     "linux_noinit_ephemeral": {"platform_facts": LINUX_NOINIT, "mlflow_server_mode": "ephemeral"},
+    # Explicit choices: preflight refuses the ones the host cannot honour.
+    "linux_systemd_as_supervisor": {"platform_facts": LINUX_SYSTEMD, "mlflow_server_service_manager": "supervisor"},
+    "linux_noinit_as_systemd": {"platform_facts": LINUX_NOINIT, "mlflow_server_service_manager": "systemd"},
+    "linux_as_launchd": {"platform_facts": LINUX_SYSTEMD, "mlflow_server_service_manager": "launchd"},
+    "mac_as_supervisor": {"platform_facts": MAC, "mlflow_server_service_manager": "supervisor"},
 }
 BASE = "/opt/mlflowserver-lab"
 
@@ -55,22 +60,33 @@ def rendered(tmp_path_factory):
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     report = json.loads(run.stdout)
-    managers = {}
+    reported = {}
     for task in report["plays"][0]["tasks"]:
-        if task["task"]["name"] == "Report the service manager the role picks":
-            managers = {host: result["msg"] for host, result in task["hosts"].items()}
-    return out, managers
+        reported[task["task"]["name"]] = {host: result.get("msg") for host, result in task["hosts"].items()}
+    return out, reported
 
 
 def test_auto_picks_the_manager_from_the_facts(rendered):
-    _, managers = rendered
-    assert managers == {
+    _, reported = rendered
+    managers = reported["Report the service manager the role picks"]
+    assert {host: managers[host] for host in CASES if "_as_" not in host} == {
         "mac": "launchd",
         "mac_ephemeral": "launchd",
         "linux_systemd": "systemd",
         "linux_noinit": "supervisor",
         "linux_noinit_ephemeral": "supervisor",
     }
+
+
+def test_an_explicit_manager_is_kept_and_checked_against_the_host(rendered):
+    _, reported = rendered
+    managers = reported["Report the service manager the role picks"]
+    possible = reported["Report whether the host can run that service manager"]
+    assert managers["linux_systemd_as_supervisor"] == "supervisor"
+    assert possible["linux_systemd_as_supervisor"] is True
+    for refused in ("linux_noinit_as_systemd", "linux_as_launchd", "mac_as_supervisor"):
+        assert possible[refused] is False, refused
+    assert all(possible[host] is True for host in CASES if "_as_" not in host)
 
 
 def load_plist(rendered, name):

@@ -8,19 +8,14 @@ test-only module (files/library/fake_facts.py).
 from __future__ import annotations
 
 import configparser
-import json
-import os
 import plistlib
 import shlex
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from playbook_cases import run_cases
 
-ROOT = Path(__file__).resolve().parents[3]
 PLAYBOOK = Path(__file__).with_name("files") / "render_service.yml"
-ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
 
 MAC = {
     "os_family": "Darwin", "system": "Darwin", "distribution": "MacOSX", "service_mgr": "launchd",
@@ -50,16 +45,8 @@ BASE = "/opt/mlflowserver-lab"
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
     out = tmp_path_factory.mktemp("rendered")
-    hosts = {name: dict(variables, ansible_connection="local", ansible_python_interpreter=sys.executable)
-             for name, variables in CASES.items()}
-    inventory = out / "inventory.json"
-    inventory.write_text(json.dumps({"all": {"hosts": hosts, "vars": {"render_dir": str(out)}}}))
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
-               ANSIBLE_FORKS="8")
-    run = subprocess.run([str(ANSIBLE_PLAYBOOK), "-i", str(inventory), str(PLAYBOOK)],
-                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    report, run = run_cases(PLAYBOOK, CASES, out, group_vars={"render_dir": str(out)})
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
-    report = json.loads(run.stdout)
     reported = {}
     for task in report["plays"][0]["tasks"]:
         reported[task["task"]["name"]] = {host: result.get("msg") for host, result in task["hosts"].items()}

@@ -6,18 +6,13 @@ All cases run in one ansible-playbook call, one inventory host per case.
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from playbook_cases import run_cases
 
-ROOT = Path(__file__).resolve().parents[3]
 PLAYBOOK = Path(__file__).with_name("files") / "preflight_settings.yml"
-ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
 
 GOOD = {
     "defaults": {},
@@ -64,21 +59,7 @@ BAD = {
 def outcomes(tmp_path_factory):
     cases = dict(GOOD)
     cases.update({name: variables for name, (variables, _) in BAD.items()})
-    hosts = {name: dict(variables, ansible_connection="local", ansible_python_interpreter=sys.executable)
-             for name, variables in cases.items()}
-    inventory = tmp_path_factory.mktemp("preflight") / "inventory.json"
-    inventory.write_text(json.dumps({"all": {"hosts": hosts}}))
-    env = dict(
-        os.environ,
-        ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
-        ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
-        ANSIBLE_FORKS="8",
-    )
-    run = subprocess.run(
-        [str(ANSIBLE_PLAYBOOK), "-i", str(inventory), str(PLAYBOOK)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
-    )
-    report = json.loads(run.stdout)
+    report, run = run_cases(PLAYBOOK, cases, tmp_path_factory.mktemp("preflight"))
     results = {}
     for play in report["plays"]:
         for task in play["tasks"]:

@@ -62,6 +62,12 @@ options:
       - Set to V(false) for a server that stores artifacts elsewhere on purpose.
     type: bool
     default: true
+  count_runs:
+    description:
+      - Also count the active runs of every active experiment (one runs search per 1000 runs),
+        for a room report.
+    type: bool
+    default: false
   fail_on_unhealthy:
     description:
       - When V(true), an unhealthy server fails the task.
@@ -157,6 +163,11 @@ experiment_count:
   returned: when the API call succeeded
   type: int
   sample: 1
+run_count:
+  description: Number of active runs in the active experiments.
+  returned: when O(count_runs=true) and the API calls succeeded
+  type: int
+  sample: 12
 artifact_proxy_ok:
   description:
     - Whether the artifact proxy answered a read-only listing.
@@ -206,6 +217,7 @@ ARGUMENT_SPEC = dict(
     interval=dict(type="float", default=1.0),
     request_timeout=dict(type="float", default=10.0),
     check_artifacts=dict(type="bool", default=True),
+    count_runs=dict(type="bool", default=False),
     fail_on_unhealthy=dict(type="bool", default=True),
     validate_certs=dict(type="bool", default=True),
     use_proxy=dict(type="bool", default=True),
@@ -234,18 +246,24 @@ class TrackingServer:
         self.host_header = host_header
         self.last_status = -1
 
-    def get(self, path, params=None, host_header=True):
+    def get(self, path, params=None, host_header=True, body=None):
+        """GET `path` (or POST the JSON `body` to it) and return the answer's text."""
         url = self.url + path
         if params:
             url += "?" + urlencode(params)
         headers = {"Accept": "application/json"}
         if host_header:
             headers["Host"] = self.host_header
+        method = "GET" if body is None else "POST"
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+            body = json.dumps(body)
         resp, info = fetch_url(
             self.module,
             url,
+            data=body,
             headers=headers,
-            method="GET",
+            method=method,
             timeout=self.module.params["request_timeout"],
         )
         status = int(info.get("status", -1))
@@ -260,7 +278,7 @@ class TrackingServer:
             body = b""
         if isinstance(body, bytes):
             body = body.decode("utf-8", errors="replace")
-        where = "GET %s" % url
+        where = "%s %s" % (method, url)
         if status == -1:
             raise CheckError("%s: %s" % (where, _connection_cause(info.get("msg", ""))))
         if status == 403 and "host" in body.lower():
@@ -281,12 +299,24 @@ class TrackingServer:
             raise CheckError("%s: HTTP %d %s" % (where, status, detail), status=status)
         return body
 
-    def get_json(self, path, params=None):
-        body = self.get(path, params)
+    def get_json(self, path, params=None, body=None):
+        answer = self.get(path, params, body=body)
         try:
-            return json.loads(body)
+            return json.loads(answer)
         except ValueError:
-            raise CheckError("GET %s%s: answer is not JSON: %r" % (self.url, path, body[:120]), status=self.last_status)
+            raise CheckError("%s%s: answer is not JSON: %r" % (self.url, path, answer[:120]), status=self.last_status)
+
+    def search(self, path, key, body):
+        """Every item of a paginated search (POST with a JSON body), up to MAX_PAGES pages."""
+        items = []
+        token = None
+        for _ in range(MAX_PAGES):
+            page = self.get_json(path, body=dict(body, page_token=token) if token else body)
+            items.extend(page.get(key, []))
+            token = page.get("next_page_token")
+            if not token:
+                break
+        return items
 
 
 def _connection_cause(msg):
@@ -300,7 +330,7 @@ def _connection_cause(msg):
     return msg or "no HTTP answer"
 
 
-def check_once(server, check_artifacts, facts):
+def check_once(server, check_artifacts, count_runs, facts):
     """Run every check once, recording what it learns in `facts`; raise CheckError on failure."""
     health = server.get("/health", host_header=False)
     if health.strip() != "OK":
@@ -313,16 +343,30 @@ def check_once(server, check_artifacts, facts):
     started = time.monotonic()
     page = server.get_json("/api/2.0/mlflow/experiments/search", {"max_results": 1000})
     facts["latency_ms"] = round((time.monotonic() - started) * 1000.0, 1)
-    count = len(page.get("experiments", []))
+    experiments = page.get("experiments", [])
     pages = 1
     while page.get("next_page_token") and pages < MAX_PAGES:
         page = server.get_json(
             "/api/2.0/mlflow/experiments/search",
             {"max_results": 1000, "page_token": page["next_page_token"]},
         )
-        count += len(page.get("experiments", []))
+        experiments += page.get("experiments", [])
         pages += 1
-    facts["experiment_count"] = count
+    facts["experiment_count"] = len(experiments)
+
+    if count_runs:
+        ids = [experiment["experiment_id"] for experiment in experiments]
+        runs = 0
+        # The runs search takes at most 100 experiment ids per call.
+        for start in range(0, len(ids), 100):
+            runs += len(
+                server.search(
+                    "/api/2.0/mlflow/runs/search",
+                    "runs",
+                    {"experiment_ids": ids[start:start + 100], "max_results": 1000, "run_view_type": "ACTIVE_ONLY"},
+                )
+            )
+        facts["run_count"] = runs
 
     try:
         default = server.get_json("/api/2.0/mlflow/experiments/get", {"experiment_id": "0"})
@@ -386,7 +430,7 @@ def main():
     while True:
         result["attempts"] += 1
         try:
-            check_once(server, params["check_artifacts"], result)
+            check_once(server, params["check_artifacts"], params["count_runs"], result)
             result["healthy"] = True
             error = None
             break

@@ -96,3 +96,23 @@ def test_nothing_listening_is_connection_refused(server, run_module):
     assert outcome.kind == "fail"
     assert outcome.result["msg"].startswith("GET %s/health: connection refused" % url)
     assert outcome.result["status"] == -1
+
+
+def test_counts_the_runs_a_client_logged(server, run_module):
+    client = subprocess.run(
+        [
+            sys.executable, "-c",
+            "import mlflow, sys; mlflow.set_tracking_uri(sys.argv[1]); mlflow.set_experiment('week-1');"
+            "[mlflow.start_run().__exit__(None, None, None) for _ in range(3)]",
+            server["url"],
+        ],
+        capture_output=True, text=True, timeout=120,
+        env=dict(os.environ, MLFLOW_DISABLE_TELEMETRY="true"),
+    )
+    assert client.returncode == 0, client.stderr[-2000:]
+    outcome = run_module(url=server["url"], host_header="lab-pc-07:%d" % server["port"], timeout=30, count_runs=True)
+    assert outcome.kind == "exit", outcome.result.get("msg")
+    assert outcome.result["experiment_count"] == 2
+    assert outcome.result["run_count"] == 3
+    # Without count_runs the report's extra calls are not made.
+    assert "run_count" not in run_module(url=server["url"], host_header="lab-pc-07:%d" % server["port"], timeout=30).result

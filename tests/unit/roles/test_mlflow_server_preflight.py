@@ -23,6 +23,8 @@ GOOD = {
     "extra_packages": {"mlflow_server_packages": ["mlflow", "scikit-learn>=1.5", "xgboost==3.0.2"]},
     "extra_hosts": {"mlflow_server_allowed_hosts_extra": ["*.lab.school.example", "10.0.0.5", "lab-pc-07.local"]},
     "environment": {"mlflow_server_environment": {"MLFLOW_LOGGING_LEVEL": "INFO"}},
+    "school_index": {"mlflow_server_index_url": "https://pypi-mirror.school.example/simple/"},
+    "installer_default_index": {"mlflow_server_index_url": ""},
     "explicit_python_and_manager": {"mlflow_server_python": "/usr/bin/python3.11", "mlflow_server_service_manager": "supervisor",
                                     "mlflow_server_state": "stopped"},
 }
@@ -44,6 +46,7 @@ BAD = {
     "root_group": ({"mlflow_server_group": "root"}, "mlflow_server_group is 'root'"),
     "mlflow2": ({"mlflow_server_version": "2.22.0"}, "mlflow_server_version is '2.22.0'"),
     "installer": ({"mlflow_server_installer": "conda"}, "mlflow_server_installer is 'conda'"),
+    "index_url": ({"mlflow_server_index_url": "pypi.org/simple"}, "mlflow_server_index_url is 'pypi.org/simple'"),
     "no_mlflow": ({"mlflow_server_packages": ["scikit-learn", "pandas"]}, "mlflow_server_packages is"),
     "pinned_mlflow": ({"mlflow_server_packages": ["mlflow==2.9.0", "pandas"]}, "mlflow_server_packages is"),
     "packages_string": ({"mlflow_server_packages": "mlflow pandas"}, "mlflow_server_packages is"),
@@ -59,7 +62,8 @@ BAD = {
 def outcomes(tmp_path_factory):
     cases = dict(GOOD)
     cases.update({name: variables for name, (variables, _) in BAD.items()})
-    report, run = run_cases(PLAYBOOK, cases, tmp_path_factory.mktemp("preflight"))
+    report, run = run_cases(PLAYBOOK, cases, tmp_path_factory.mktemp("preflight"),
+                            group_vars={"role_under_test": "mlflow_server"})
     results = {}
     for play in report["plays"]:
         for task in play["tasks"]:

@@ -23,8 +23,9 @@ DEFAULTS = yaml.safe_load((PROJECT / "roles/mlflow_server/defaults/main.yml").re
 CLIENT_SCRIPT = Path(__file__).with_name("client_roundtrip.py")
 
 
-def room_hosts():
-    return testinfra.utils.ansible_runner.AnsibleRunner(os.environ["MOLECULE_INVENTORY_FILE"]).get_hosts("lab_room")
+def room_hosts(group="lab_room"):
+    """The scenario's hosts in an inventory group (by default every lab PC)."""
+    return testinfra.utils.ansible_runner.AnsibleRunner(os.environ["MOLECULE_INVENTORY_FILE"]).get_hosts(group)
 
 
 def settings(host):

@@ -2,7 +2,7 @@
 
 from labroom_testlib import http_get, room_hosts, run_client, service_log
 
-testinfra_hosts = room_hosts()
+testinfra_hosts = room_hosts("ephemeral_pcs")
 
 
 def test_no_data_folders_in_the_lab_folder(host, conf):

@@ -2,7 +2,7 @@
 
 from labroom_testlib import room_hosts, server_processes, service_log, stat
 
-testinfra_hosts = room_hosts()
+testinfra_hosts = room_hosts("no_init_pcs")
 
 
 def test_supervisord_runs_as_root_and_logs_to_mlflow_log(host, conf):

@@ -1,0 +1,135 @@
+"""The room's package cache: devpi-server on the cache host, and a room that installed through it.
+
+Also the room-level behaviour that needs several hosts: the report files, and a run where one
+lab PC is unreachable and another has a bad setting.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import testinfra.utils.ansible_runner
+import yaml
+
+from labroom_testlib import PROJECT, stat
+
+RUNNER = testinfra.utils.ansible_runner.AnsibleRunner(os.environ["MOLECULE_INVENTORY_FILE"])
+testinfra_hosts = RUNNER.get_hosts("mlflow_package_cache")
+LAB_PCS = sorted(RUNNER.get_hosts("lab_room"))
+CACHE = yaml.safe_load((PROJECT / "roles/package_cache/defaults/main.yml").read_text())
+BASE = CACHE["package_cache_base_dir"]
+REPORTS = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "reports"
+MLFLOW_WHEEL = "mlflow-3.17.2-py3-none-any.whl"
+
+
+def devpi_json(host, path):
+    code = (
+        "import sys, urllib.request; r = urllib.request.Request(sys.argv[1], headers={'Accept': 'application/json'});"
+        "print(urllib.request.urlopen(r, timeout=20).read().decode())"
+    )
+    out = host.run("python3 -c %s %s", code, "http://127.0.0.1:%s%s" % (CACHE["package_cache_port"], path))
+    assert out.rc == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def test_devpi_runs_as_its_own_account_under_supervisord(host):
+    users = host.run("ps -o user= -C devpi-server").stdout.split()
+    assert users == [CACHE["package_cache_user"]]
+    out = host.run("%s/.venv/bin/supervisorctl -c %s/supervisor/supervisord.conf status", BASE, BASE)
+    assert "RUNNING" in out.stdout, out.stdout
+
+
+def test_root_password_and_cached_files_have_narrow_modes(host):
+    found = stat(host, BASE + "/root-password", BASE + "/server")
+    assert found[BASE + "/root-password"] == {"user": "root", "group": "root", "mode": 0o600, "type": "regular file"}
+    assert found[BASE + "/server"]["user"] == CACHE["package_cache_user"]
+    assert found[BASE + "/server"]["mode"] == 0o750
+
+
+def test_the_mirror_follows_upstream_without_the_project_list(host):
+    config = devpi_json(host, "/root/pypi?no_projects=")["result"]
+    assert config["type"] == "mirror"
+    assert config["mirror_url"] == CACHE["package_cache_upstream_url"]
+    assert config["mirror_no_project_list"] is True
+    assert config["mirror_provides_core_metadata"] is CACHE["package_cache_upstream_core_metadata"]
+
+
+def test_the_extra_ca_bundle_is_trusted_on_top_of_the_hosts_store(host):
+    bundle = host.file(BASE + "/ca-bundle.pem")
+    system = host.file("/etc/ssl/certs/ca-certificates.crt")
+    extra = Path("/etc/ssl/certs/ca-certificates.crt").read_bytes()
+    assert bundle.size == system.size + len(extra)
+    assert "SSL_CERT_FILE=\"%s/ca-bundle.pem\"" % BASE in host.file(BASE + "/supervisor/supervisord.conf").content_string
+
+
+def test_the_room_installed_from_the_cache_which_fetched_mlflow_once(host):
+    log = host.file(BASE + "/devpi.log").content_string.splitlines()
+    fetched = [line for line in log
+               if "reading remote" in line and MLFLOW_WHEEL in line and MLFLOW_WHEEL + ".metadata" not in line]
+    served = [line for line in log if "] GET /root/pypi/+f/" in line and line.endswith(MLFLOW_WHEEL)]
+    cached = host.run("find %s/server/+files -name %s", BASE, MLFLOW_WHEEL).stdout.split()
+    assert len(cached) == 1
+    # Every lab PC downloaded the wheel from the cache...
+    assert len(served) >= len(LAB_PCS), served
+    # ...and the cache fetched it from upstream only while the first PC asked for it (uv may
+    # send a HEAD before its GET; devpi asks upstream for each until the file is stored).
+    assert 1 <= len(fetched) <= 2, fetched
+
+
+def test_the_report_files_list_every_lab_pc():
+    report = json.loads((REPORTS / "room-report.json").read_text())
+    rows = {row["host"]: row for row in report["hosts"]}
+    assert sorted(rows) == LAB_PCS
+    for name, row in rows.items():
+        assert row["status"] == "healthy", row
+        assert row["url"] == "http://%s:8080" % name
+        assert row["version"] == "3.17.2"
+        assert isinstance(row["runs"], int) and isinstance(row["experiments"], int)
+        assert row["db_kib"] > 0 and row["artifacts_kib"] >= 0
+    page = (REPORTS / "room-report.html").read_text()
+    for name in LAB_PCS:
+        assert '<a href="http://%s:8080">' % name in page
+
+
+def test_one_unreachable_and_one_misconfigured_pc_do_not_stop_the_room(host, tmp_path):
+    # A second run over the lab PCs plus one that does not answer, with a bad setting on one
+    # PC. The cache is left out (--limit), so the PCs use upstream's index for this run.
+    broken, healthy = LAB_PCS[-1], LAB_PCS[0]
+    extra = tmp_path / "broken.yml"
+    extra.write_text(yaml.safe_dump({"all": {"children": {"lab_room": {
+        "vars": {"mlflow_server_index_url": ""},
+        "hosts": {
+            broken: {"mlflow_server_workers": 0},
+            "lab-pc-39": {"ansible_connection": "ssh", "ansible_host": "127.0.0.1", "ansible_port": 9},
+        },
+    }}}}))
+    env = dict(
+        os.environ,
+        ANSIBLE_COLLECTIONS_PATH=str(PROJECT / ".ansible/collections"),
+        ANSIBLE_ROLES_PATH=str(PROJECT / "roles"),
+        ANSIBLE_HOST_KEY_CHECKING="false",
+        ANSIBLE_NOCOLOR="1",
+    )
+    run = subprocess.run(
+        [str(Path(sys.executable).with_name("ansible-playbook")),
+         "-i", os.environ["MOLECULE_INVENTORY_FILE"], "-i", str(extra), "--limit", "lab_room",
+         "-e", "mlflow_report_dir=%s" % tmp_path, str(PROJECT / "site.yml")],
+        capture_output=True, text=True, env=env, timeout=900,
+    )
+    assert run.returncode != 0, run.stdout[-3000:]
+    rows = {row["host"]: row for row in json.loads((tmp_path / "room-report.json").read_text())["hosts"]}
+    assert rows[healthy]["status"] == "healthy", rows[healthy]
+    assert rows[broken]["status"] == "failed"
+    assert "mlflow_server_workers is '0'" in rows[broken]["error"]
+    assert rows["lab-pc-39"]["status"] == "unreachable"
+    assert rows["lab-pc-39"]["error"]
+    assert "lab-pc-39" in (tmp_path / "room-report.html").read_text()
+    # Every reachable PC ran; nothing was changed on the misconfigured one (it stopped in
+    # preflight) nor on the healthy one (already provisioned).
+    recap = dict(re.findall(r"^(\S+)\s+:\s+ok=\d+\s+changed=(\d+)", run.stdout, re.MULTILINE))
+    assert recap.get(broken) == "0" and recap.get(healthy) == "0", recap

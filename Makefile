@@ -8,18 +8,19 @@ PYTHON    ?= python3
 VENV      := .venv
 BIN       := $(CURDIR)/$(VENV)/bin
 INVENTORY ?= inventory/localhost.yml
-SCENARIOS ?= default ephemeral noinit
+SCENARIOS ?= default mixed
 COLLECTION_LINK := .ansible/collections/ansible_collections/labroom/mlflow
 
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export CONTAINERS_CONF := $(CURDIR)/molecule/resources/podman/containers.conf
 
-.PHONY: help lab test lint unit molecule images host-packages venv test-venv collection-link build clean
+.PHONY: help lab test bench lint unit molecule images host-packages venv test-venv collection-link build clean
 
 help:
 	@echo "make lab    set up the controller (.venv) and provision $(INVENTORY)"
 	@echo "make test   lint, unit tests and the Molecule room ($(SCENARIOS))"
+	@echo "make bench  the room benchmark ($(BENCH_HOSTS) podman PCs, about 20 minutes)"
 
 ## Controller environment ---------------------------------------------------------------
 # pip bootstraps uv into the venv; uv installs the rest several times faster. --native-tls:
@@ -53,7 +54,7 @@ test: lint unit molecule
 ## Parts of `make test` ---------------------------------------------------------------------
 lint: test-venv collection-link
 	$(BIN)/ansible-lint --profile production
-	$(BIN)/ruff check plugins tests molecule
+	$(BIN)/ruff check plugins tests molecule bench
 	$(BIN)/ansible-doc -t module labroom.mlflow.tracking_health > /dev/null
 	$(BIN)/ansible-playbook --syntax-check -i inventory/lab-room.example.yml site.yml
 
@@ -71,6 +72,13 @@ molecule: test-venv collection-link images
 	  echo "== molecule test -s $$scenario"; \
 	  $(BIN)/molecule test -s $$scenario; \
 	done
+
+## Benchmark (not part of `make test`) -------------------------------------------------------
+# A room of BENCH_HOSTS podman PCs provisioned four ways, side by side; writes
+# bench/results/latest.json and prints the figures and ratios.
+BENCH_HOSTS ?= 3
+bench: venv collection-link images
+	$(BIN)/python bench/room_bench.py --hosts $(BENCH_HOSTS)
 
 build: venv
 	$(BIN)/ansible-galaxy collection build --force --output-path dist .

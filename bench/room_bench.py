@@ -168,8 +168,9 @@ def by_hand(prefix, count, installer):
         poll_health(name)
 
     def restart(name):
-        in_host(name, "pkill -f 'mlflow server'; pkill -f uvicorn; pkill -f huey; "
-                      "while pgrep -f 'mlflow server|uvicorn|huey' >/dev/null; do sleep 0.2; done")
+        # "[m]lflow": the pattern must not match this shell's own command line.
+        pattern = "'[m]lflow server|[m]lflow.server.jobs|[u]vicorn|[h]uey'"
+        in_host(name, "pkill -f %s; while pgrep -f %s >/dev/null; do sleep 0.2; done" % (pattern, pattern))
         started = time.monotonic()
         in_host(name, server)
         poll_health(name)

@@ -8,7 +8,7 @@ PYTHON    ?= python3
 VENV      := .venv
 BIN       := $(CURDIR)/$(VENV)/bin
 INVENTORY ?= inventory/localhost.yml
-SCENARIOS ?= default mixed
+SCENARIOS ?= default mixed upgrade
 COLLECTION_LINK := .ansible/collections/ansible_collections/labroom/mlflow
 
 export PATH := $(BIN):$(PATH)

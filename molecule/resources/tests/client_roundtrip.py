@@ -3,6 +3,9 @@ through the tracking server, then read everything back through the server.
 
     python client_roundtrip.py URL log             -> logs a run, prints its ids as JSON
     python client_roundtrip.py URL exists RUN_ID   -> prints {"exists": true|false}
+    python client_roundtrip.py URL read RUN_ID CONTENT
+                                                  -> reads a logged run back (param, metric and
+                                                     the artifact's content); prints {"read": true}
 """
 
 import json
@@ -51,5 +54,14 @@ elif action == "exists":
         if exc.error_code != "RESOURCE_DOES_NOT_EXIST":
             raise
         print(json.dumps({"exists": False}))
+elif action == "read":
+    run_id, content = sys.argv[3], sys.argv[4]
+    fetched = client.get_run(run_id)
+    assert fetched.data.params == {"alpha": "0.5"}, fetched.data.params
+    assert fetched.data.metrics == {"rmse": 0.25}, fetched.data.metrics
+    with tempfile.TemporaryDirectory() as tmp:
+        with open(client.download_artifacts(run_id, "notes.txt", tmp)) as handle:
+            assert handle.read() == content
+    print(json.dumps({"read": True}))
 else:
     sys.exit("unknown action %r" % action)

@@ -1,0 +1,136 @@
+"""A term of classes: upgrade with migration, refused downgrade, backup / reset / restore,
+and the data surviving kill -9 and a reboot."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from labroom_testlib import PROJECT, room_hosts, run_client, service_log, stat
+
+testinfra_hosts = room_hosts()
+
+# The schema head that the venv's MLflow expects, and the one a database file carries.
+SCHEMA = (
+    "import sqlite3, sys\n"
+    "from alembic.script import ScriptDirectory\n"
+    "from mlflow.store.db.utils import _get_alembic_config\n"
+    "head = ScriptDirectory.from_config(_get_alembic_config('sqlite:///' + sys.argv[1])).get_current_head()\n"
+    "db = sqlite3.connect('file:' + sys.argv[1] + '?mode=ro', uri=True)\n"
+    "found = db.execute('select version_num from alembic_version').fetchone()[0]\n"
+    "print(head, found)\n"
+)
+
+
+def playbook(name, *args):
+    """Run one of the collection's playbooks over this scenario's room; return (rc, output)."""
+    env = dict(
+        os.environ,
+        ANSIBLE_COLLECTIONS_PATH=str(PROJECT / ".ansible/collections"),
+        ANSIBLE_ROLES_PATH=str(PROJECT / "roles"),
+        ANSIBLE_NOCOLOR="1",
+    )
+    run = subprocess.run(
+        [str(Path(sys.executable).with_name("ansible-playbook")), "-i", os.environ["MOLECULE_INVENTORY_FILE"],
+         str(PROJECT / name), *args],
+        capture_output=True, text=True, env=env, timeout=900,
+    )
+    return run.returncode, run.stdout + run.stderr
+
+
+def changed(output, host):
+    found = re.findall(r"^%s\s+:\s+ok=\d+\s+changed=(\d+)" % re.escape(host), output, re.MULTILINE)
+    return int(found[-1]) if found else None
+
+
+@pytest.fixture(scope="module")
+def old_run(host):
+    return json.loads(host.file("/root/labroom-upgrade-run.json").content_string)
+
+
+def healthy(host, conf):
+    result = host.ansible("labroom.mlflow.tracking_health", "url=http://127.0.0.1:%s timeout=120" % conf["mlflow_server_port"],
+                          check=False)
+    return result.get("healthy") is True, str(result) + service_log(host, conf)
+
+
+def test_the_server_runs_the_new_release_on_a_migrated_schema(host, conf):
+    ok, why = healthy(host, conf)
+    assert ok, why
+    result = host.ansible("labroom.mlflow.tracking_health", "url=http://127.0.0.1:%s timeout=30" % conf["mlflow_server_port"],
+                          check=False)
+    assert result["version"] == conf["mlflow_server_version"]
+    db = conf["mlflow_server_base_dir"] + "/mlruns_db/mlflow.db"
+    head, found = host.run("%s -c %s %s", conf["python"], SCHEMA, db).stdout.split()
+    assert found == head
+
+
+def test_the_database_was_backed_up_before_the_upgrade_on_the_old_schema(host, conf):
+    backups = host.run("ls %s/backups/", conf["mlflow_server_base_dir"]).stdout.split()
+    before = [name for name in backups if name.endswith("-before-%s.db" % conf["mlflow_server_version"])]
+    assert len(before) == 1, backups
+    path = "%s/backups/%s" % (conf["mlflow_server_base_dir"], before[0])
+    assert stat(host, path)[path] == {"user": "root", "group": "root", "mode": 0o600, "type": "regular file"}
+    head, found = host.run("%s -c %s %s", conf["python"], SCHEMA, path).stdout.split()
+    assert found != head, "the backup carries the old schema, so a migration ran"
+
+
+def test_the_run_of_last_term_is_readable_through_the_server(host, conf, old_run):
+    assert run_client(host, conf, "read", old_run["run_id"], old_run["content"]) == {"read": True}
+
+
+def test_check_mode_on_the_provisioned_pc_changes_nothing(host):
+    rc, output = playbook("site.yml", "--check", "--diff")
+    assert rc == 0, output[-3000:]
+    assert changed(output, host.backend.host) == 0
+
+
+def test_a_downgrade_is_refused_and_changes_nothing(host):
+    rc, output = playbook("site.yml", "-e", "mlflow_server_version=%s" % host.ansible.get_variables()["labroom_upgrade_from"])
+    assert rc != 0
+    assert "cannot downgrade its database schema" in output
+    assert changed(output, host.backend.host) == 0
+
+
+def test_backup_then_reset_then_restore(host, conf, old_run, tmp_path):
+    name = host.backend.host
+    rc, output = playbook("playbooks/backup.yml", "-e", "mlflow_server_backup_dest=%s" % tmp_path)
+    assert rc == 0, output[-3000:]
+    archives = sorted((tmp_path / name).glob("%s-*.tar.gz" % name))
+    assert len(archives) == 1
+
+    rc, output = playbook("playbooks/reset.yml")
+    assert rc != 0 and "Nothing was changed" in output and changed(output, name) == 0
+
+    rc, output = playbook("playbooks/reset.yml", "-e", "mlflow_server_reset_confirm=%s" % name,
+                          "-e", "mlflow_server_backup_dest=%s" % tmp_path)
+    assert rc == 0, output[-3000:]
+    assert run_client(host, conf, "exists", old_run["run_id"]) == {"exists": False}
+    assert len(sorted((tmp_path / name).glob("%s-*.tar.gz" % name))) == 2, "reset took an archive first"
+
+    rc, output = playbook("playbooks/restore.yml", "-e", "mlflow_server_restore_archive=%s" % archives[0])
+    assert rc == 0, output[-3000:]
+    assert run_client(host, conf, "read", old_run["run_id"], old_run["content"]) == {"read": True}
+
+
+def test_the_server_comes_back_after_kill_9_and_a_reboot(host, conf, old_run):
+    unit = conf["mlflow_server_service_name"]
+    main_pid = host.run("systemctl show -p MainPID --value %s", unit).stdout.strip()
+    assert host.run("kill -9 %s", main_pid).rc == 0
+    ok, why = healthy(host, conf)
+    assert ok, why
+    assert host.run("systemctl show -p MainPID --value %s", unit).stdout.strip() != main_pid
+
+    env = dict(os.environ)
+    reboot = subprocess.run(["podman", "restart", "-t", "10", host.backend.host], capture_output=True, text=True,
+                            env=env, timeout=300)
+    assert reboot.returncode == 0, reboot.stderr
+    ok, why = healthy(host, conf)
+    assert ok, why
+    assert run_client(host, conf, "read", old_run["run_id"], old_run["content"]) == {"read": True}

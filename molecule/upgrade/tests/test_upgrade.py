@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from labroom_testlib import PROJECT, room_hosts, run_client, service_log, stat
 
@@ -134,3 +135,46 @@ def test_the_server_comes_back_after_kill_9_and_a_reboot(host, conf, old_run):
     ok, why = healthy(host, conf)
     assert ok, why
     assert run_client(host, conf, "read", old_run["run_id"], old_run["content"]) == {"read": True}
+
+
+# Each bad setting, given to one inventory alias of this PC: every one must be refused
+# before anything on the PC changes.
+BAD_SETTINGS = {
+    "port-zero": ({"mlflow_server_port": 0}, "mlflow_server_port"),
+    "port-too-big": ({"mlflow_server_port": 70000}, "mlflow_server_port"),
+    "bind-address": ({"mlflow_server_host": "0.0.0.0; rm -rf /"}, "mlflow_server_host"),
+    "mode": ({"mlflow_server_mode": "in-memory"}, "mlflow_server_mode"),
+    "system-base-dir": ({"mlflow_server_base_dir": "/opt/"}, "mlflow_server_base_dir"),
+    "relative-base-dir": ({"mlflow_server_base_dir": "mlflowserver-lab"}, "mlflow_server_base_dir"),
+    "root-user": ({"mlflow_server_user": "root"}, "mlflow_server_user"),
+    "mlflow-2": ({"mlflow_server_version": "2.22.0"}, "mlflow_server_version"),
+    "no-mlflow-package": ({"mlflow_server_packages": ["pandas"]}, "mlflow_server_packages"),
+    "zero-workers": ({"mlflow_server_workers": 0}, "mlflow_server_workers"),
+    "allow-any-host": ({"mlflow_server_allowed_hosts_extra": ["*"]}, "mlflow_server_allowed_hosts_extra"),
+    "service-manager": ({"mlflow_server_service_manager": "openrc"}, "mlflow_server_service_manager"),
+    "missing-python": ({"mlflow_server_python": "/usr/bin/python3.99"}, "mlflow_server_python"),
+    "index-url": ({"mlflow_server_index_url": "pypi.org/simple"}, "mlflow_server_index_url"),
+}
+
+SNAPSHOT = (
+    "find {base} /etc/systemd/system/{unit}.service -path {base}/mlruns_db -prune -o -path {base}/backups -prune "
+    "-o -printf '%p %s %T@ %m %u\\n' | sort; systemctl show -p MainPID --value {unit}"
+)
+
+
+def test_bad_settings_are_refused_and_leave_the_pc_untouched(host, conf, tmp_path):
+    snapshot = SNAPSHOT.format(base=conf["mlflow_server_base_dir"], unit=conf["mlflow_server_service_name"])
+    before = host.run(snapshot).stdout
+    aliases = {"bad-%s" % name: dict(variables, ansible_host=host.backend.host, ansible_connection="containers.podman.podman")
+               for name, (variables, _) in BAD_SETTINGS.items()}
+    extra = tmp_path / "bad.yml"
+    extra.write_text(yaml.safe_dump({"all": {"children": {"lab_room": {"hosts": aliases}}}}))
+    rc, output = playbook("site.yml", "-i", str(extra), "--limit", ",".join(aliases), "-e", "mlflow_report_dir=%s" % tmp_path)
+    assert rc != 0
+    rows = {row["host"]: row for row in json.loads((tmp_path / "room-report.json").read_text())["hosts"]}
+    for name, (_, variable) in BAD_SETTINGS.items():
+        alias = "bad-" + name
+        assert changed(output, alias) == 0, alias
+        assert rows[alias]["status"] == "failed", rows[alias]
+        assert variable in rows[alias]["error"], rows[alias]
+    assert host.run(snapshot).stdout == before

@@ -67,11 +67,28 @@ host-packages:
 images: host-packages
 	scripts/build-test-images.sh
 
+# The scenarios run side by side (each one mostly waits on its containers); each one's log
+# is printed whole when all are done. MOLECULE_PARALLEL=0 runs them one after the other.
+MOLECULE_PARALLEL ?= 1
+MOLECULE_LOGS := .ansible/molecule-logs
 molecule: test-venv collection-link images
-	@set -e; for scenario in $(SCENARIOS); do \
-	  echo "== molecule test -s $$scenario"; \
-	  $(BIN)/molecule test -s $$scenario; \
-	done
+	@mkdir -p $(MOLECULE_LOGS); rm -f $(MOLECULE_LOGS)/*
+	@for scenario in $(SCENARIOS); do \
+	  if [ "$(MOLECULE_PARALLEL)" = 1 ]; then \
+	    echo "== molecule test -s $$scenario (log: $(MOLECULE_LOGS)/$$scenario.log)"; \
+	    ( $(BIN)/molecule test -s $$scenario > $(MOLECULE_LOGS)/$$scenario.log 2>&1; \
+	      echo $$? > $(MOLECULE_LOGS)/$$scenario.rc ) & \
+	  else \
+	    echo "== molecule test -s $$scenario"; \
+	    $(BIN)/molecule test -s $$scenario; echo $$? > $(MOLECULE_LOGS)/$$scenario.rc; \
+	  fi; \
+	done; wait; \
+	failed=""; for scenario in $(SCENARIOS); do \
+	  if [ "$(MOLECULE_PARALLEL)" = 1 ]; then echo "== molecule test -s $$scenario"; cat $(MOLECULE_LOGS)/$$scenario.log; fi; \
+	  [ "$$(cat $(MOLECULE_LOGS)/$$scenario.rc)" = 0 ] || failed="$$failed $$scenario"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "molecule scenarios failed:$$failed"; exit 1; fi; \
+	echo "molecule scenarios passed: $(SCENARIOS)"
 
 ## Benchmark (not part of `make test`) -------------------------------------------------------
 # A room of BENCH_HOSTS podman PCs provisioned four ways, side by side; writes

@@ -105,14 +105,14 @@ def test_one_unreachable_and_one_misconfigured_pc_do_not_stop_the_room(host, tmp
         "vars": {"mlflow_server_index_url": ""},
         "hosts": {
             broken: {"mlflow_server_workers": 0},
-            "lab-pc-39": {"ansible_connection": "ssh", "ansible_host": "127.0.0.1", "ansible_port": 9},
+            # A PC that is switched off: its container does not exist.
+            "lab-pc-39": {"ansible_connection": "containers.podman.podman", "ansible_host": "lab-pc-39-switched-off"},
         },
     }}}}))
     env = dict(
         os.environ,
         ANSIBLE_COLLECTIONS_PATH=str(PROJECT / ".ansible/collections"),
         ANSIBLE_ROLES_PATH=str(PROJECT / "roles"),
-        ANSIBLE_HOST_KEY_CHECKING="false",
         ANSIBLE_NOCOLOR="1",
     )
     run = subprocess.run(

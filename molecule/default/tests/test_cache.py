@@ -114,6 +114,7 @@ def test_one_unreachable_and_one_misconfigured_pc_do_not_stop_the_room(host, tmp
         ANSIBLE_COLLECTIONS_PATH=str(PROJECT / ".ansible/collections"),
         ANSIBLE_ROLES_PATH=str(PROJECT / "roles"),
         ANSIBLE_NOCOLOR="1",
+        ANSIBLE_FORCE_COLOR="0",
     )
     run = subprocess.run(
         [str(Path(sys.executable).with_name("ansible-playbook")),
@@ -131,5 +132,6 @@ def test_one_unreachable_and_one_misconfigured_pc_do_not_stop_the_room(host, tmp
     assert "lab-pc-39" in (tmp_path / "room-report.html").read_text()
     # Every reachable PC ran; nothing was changed on the misconfigured one (it stopped in
     # preflight) nor on the healthy one (already provisioned).
-    recap = dict(re.findall(r"^(\S+)\s+:\s+ok=\d+\s+changed=(\d+)", run.stdout, re.MULTILINE))
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", run.stdout)
+    recap = dict(re.findall(r"^(\S+)\s+:\s+ok=\d+\s+changed=(\d+)", plain, re.MULTILINE))
     assert recap.get(broken) == "0" and recap.get(healthy) == "0", recap

@@ -36,13 +36,14 @@ def playbook(name, *args):
         ANSIBLE_COLLECTIONS_PATH=str(PROJECT / ".ansible/collections"),
         ANSIBLE_ROLES_PATH=str(PROJECT / "roles"),
         ANSIBLE_NOCOLOR="1",
+        ANSIBLE_FORCE_COLOR="0",
     )
     run = subprocess.run(
         [str(Path(sys.executable).with_name("ansible-playbook")), "-i", os.environ["MOLECULE_INVENTORY_FILE"],
          str(PROJECT / name), *args],
         capture_output=True, text=True, env=env, timeout=900,
     )
-    return run.returncode, run.stdout + run.stderr
+    return run.returncode, re.sub(r"\x1b\[[0-9;]*m", "", run.stdout + run.stderr)
 
 
 def changed(output, host):
@@ -56,7 +57,7 @@ def old_run(host):
 
 
 def healthy(host, conf):
-    result = host.ansible("labroom.mlflow.tracking_health", "url=http://127.0.0.1:%s timeout=120" % conf["mlflow_server_port"],
+    result = host.ansible("labroom.mlflow.tracking_health", "url=http://127.0.0.1:%s timeout=300" % conf["mlflow_server_port"],
                           check=False)
     return result.get("healthy") is True, str(result) + service_log(host, conf)
 

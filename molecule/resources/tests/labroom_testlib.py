@@ -11,7 +11,10 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -26,6 +29,31 @@ CLIENT_SCRIPT = Path(__file__).with_name("client_roundtrip.py")
 def room_hosts(group="lab_room"):
     """The scenario's hosts in an inventory group (by default every lab PC)."""
     return testinfra.utils.ansible_runner.AnsibleRunner(os.environ["MOLECULE_INVENTORY_FILE"]).get_hosts(group)
+
+
+def run_playbook(name, *args, timeout=900):
+    """Run one of the collection's playbooks (path from the repo root) over this scenario's
+    inventory, as an instructor would; return (exit status, output without colour codes)."""
+    env = dict(
+        os.environ,
+        ANSIBLE_COLLECTIONS_PATH=str(PROJECT / ".ansible/collections"),
+        ANSIBLE_ROLES_PATH=str(PROJECT / "roles"),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_FORCE_COLOR="0",
+    )
+    run = subprocess.run(
+        [str(Path(sys.executable).with_name("ansible-playbook")), "-i", os.environ["MOLECULE_INVENTORY_FILE"],
+         str(PROJECT / name), *args],
+        capture_output=True, text=True, env=env, timeout=timeout,
+    )
+    return run.returncode, re.sub(r"\x1b\[[0-9;]*m", "", run.stdout + run.stderr)
+
+
+def changed(output, host):
+    """The changed count of a host in the last PLAY RECAP of a playbook's output (None when
+    the host is not in it)."""
+    found = re.findall(r"^%s\s+:\s+ok=\d+\s+changed=(\d+)" % re.escape(host), output, re.MULTILINE)
+    return int(found[-1]) if found else None
 
 
 def settings(host):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -25,3 +26,30 @@ def run_cases(playbook, cases, workdir, group_vars=None):
     run = subprocess.run([str(ANSIBLE_PLAYBOOK), "-i", str(inventory), str(playbook)],
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     return json.loads(run.stdout), run
+
+
+PREFLIGHT_PLAYBOOK = Path(__file__).with_name("files") / "preflight_settings.yml"
+
+
+def preflight_outcomes(role, task_suffix, good, bad, workdir):
+    """Run a role's settings checks (files/preflight_settings.yml) once for every good and bad
+    case; return {case: result of the task whose name ends with task_suffix}."""
+    cases = dict(good)
+    cases.update({name: variables for name, (variables, _) in bad.items()})
+    report, run = run_cases(PREFLIGHT_PLAYBOOK, cases, workdir, group_vars={"role_under_test": role})
+    results = {}
+    for play in report["plays"]:
+        for task in play["tasks"]:
+            if task["task"]["name"].endswith(task_suffix):
+                results.update(task["hosts"])
+    assert set(results) == set(cases), run.stderr
+    return results
+
+
+def assert_refused(result, variables, expected, prefix):
+    """A bad case failed, saying what to change, naming the bad variables and only them."""
+    assert result.get("failed") is True, result
+    message = result["msg"]
+    assert expected in message, message
+    assert "nothing was changed" in message, message
+    assert set(re.findall(r"(%s\w+) is " % re.escape(prefix), message)) == set(variables), message

@@ -8,7 +8,7 @@ PYTHON    ?= python3
 VENV      := .venv
 BIN       := $(CURDIR)/$(VENV)/bin
 INVENTORY ?= inventory/localhost.yml
-SCENARIOS ?= default mixed
+SCENARIOS ?= default mixed upgrade
 COLLECTION_LINK := .ansible/collections/ansible_collections/labroom/mlflow
 
 export PATH := $(BIN):$(PATH)
@@ -49,7 +49,11 @@ collection-link:
 lab: venv collection-link
 	$(BIN)/ansible-playbook -i $(INVENTORY) site.yml
 
-test: lint unit molecule
+# Lint and unit tests run while the test images are built (debootstrap waits mostly on the
+# network); the Molecule room comes after all three.
+test:
+	$(MAKE) --no-print-directory -j3 --output-sync=target lint unit images
+	$(MAKE) --no-print-directory molecule
 
 ## Parts of `make test` ---------------------------------------------------------------------
 lint: test-venv collection-link

@@ -171,9 +171,12 @@ def run_client(host, conf, *args):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+# Before xdist's own hook, which reads these markers to build the groups.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
-    """Loaded as a plugin (-p labroom_testlib): keep each host's tests on one xdist worker, so
-    the hosts are checked in parallel and each host's client run is made once."""
+    """Loaded as a plugin (-p labroom_testlib): keep each host's tests on one xdist worker, in
+    file order, so the hosts are checked in parallel, each host's client run is made once,
+    and tests that restart or reset a host never overlap with others on it."""
     for item in items:
         callspec = getattr(item, "callspec", None)
         host = callspec.params.get("_testinfra_host") if callspec else None

@@ -181,4 +181,4 @@ def pytest_collection_modifyitems(items):
         callspec = getattr(item, "callspec", None)
         host = callspec.params.get("_testinfra_host") if callspec else None
         if host is not None:
-            item.add_marker(pytest.mark.xdist_group(name=str(host)))
+            item.add_marker(pytest.mark.xdist_group(name=str(getattr(getattr(host, "backend", None), "host", host))))

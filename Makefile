@@ -15,7 +15,7 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export CONTAINERS_CONF := $(CURDIR)/molecule/resources/podman/containers.conf
 
-.PHONY: help lab test bench lint unit molecule images host-packages venv test-venv collection-link build clean
+.PHONY: help lab test test-stages bench lint sanity unit integration molecule images host-packages venv test-venv collection-link build clean
 
 help:
 	@echo "make lab    set up the controller (.venv) and provision $(INVENTORY)"
@@ -49,21 +49,37 @@ collection-link:
 lab: venv collection-link
 	$(BIN)/ansible-playbook -i $(INVENTORY) site.yml
 
-# Lint and unit tests run while the test images are built (debootstrap waits mostly on the
-# network); the Molecule room comes after all three.
+# Each stage prints its wall time (scripts/stage). Lint, sanity and unit tests run while the
+# test images are built (debootstrap waits mostly on the network); the integration tests and
+# the Molecule room come after.
+STAGE := scripts/stage
 test:
-	$(MAKE) --no-print-directory -j3 --output-sync=target lint unit images
+	@$(STAGE) total $(MAKE) --no-print-directory test-stages
+
+test-stages:
+	$(MAKE) --no-print-directory -j3 --output-sync=target lint sanity unit images
+	$(MAKE) --no-print-directory integration
 	$(MAKE) --no-print-directory molecule
 
 ## Parts of `make test` ---------------------------------------------------------------------
 lint: test-venv collection-link
-	$(BIN)/ansible-lint --profile production
-	$(BIN)/ruff check plugins tests molecule bench
-	$(BIN)/ansible-doc -t module labroom.mlflow.tracking_health > /dev/null
-	$(BIN)/ansible-playbook --syntax-check -i inventory/lab-room.example.yml site.yml
+	@$(STAGE) lint bash -ec '\
+	  $(BIN)/ansible-lint --profile production; \
+	  $(BIN)/ruff check plugins tests molecule bench; \
+	  $(BIN)/ansible-doc -t module labroom.mlflow.tracking_health > /dev/null; \
+	  $(BIN)/ansible-playbook --syntax-check -i inventory/lab-room.example.yml site.yml'
 
+# ansible-test sanity, in the collection's own path layout (scripts/run-sanity.sh).
+sanity: test-venv
+	@$(STAGE) sanity scripts/run-sanity.sh
+
+# Pure Python: the module and the filter/test plugins.
 unit: test-venv collection-link
-	$(BIN)/python -m pytest -q tests/unit
+	@$(STAGE) unit $(BIN)/python -m pytest -q tests/unit
+
+# ansible-playbook driven tests and tests against a real MLflow server, on this machine.
+integration: test-venv collection-link
+	@$(STAGE) integration $(BIN)/python -m pytest -q tests/integration
 
 host-packages:
 	scripts/install-host-packages.sh
@@ -83,8 +99,7 @@ molecule: test-venv collection-link images
 	    ( $(BIN)/molecule test -s $$scenario > $(MOLECULE_LOGS)/$$scenario.log 2>&1; \
 	      echo $$? > $(MOLECULE_LOGS)/$$scenario.rc ) & \
 	  else \
-	    echo "== molecule test -s $$scenario"; \
-	    $(BIN)/molecule test -s $$scenario; echo $$? > $(MOLECULE_LOGS)/$$scenario.rc; \
+	    $(STAGE) "molecule $$scenario" $(BIN)/molecule test -s $$scenario; echo $$? > $(MOLECULE_LOGS)/$$scenario.rc; \
 	  fi; \
 	done; wait; \
 	failed=""; for scenario in $(SCENARIOS); do \

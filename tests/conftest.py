@@ -7,7 +7,7 @@ collection through that link, exactly as Ansible resolves it.
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 COLLECTIONS = ROOT / ".ansible" / "collections"
 LINK = COLLECTIONS / "ansible_collections" / "labroom" / "mlflow"
 

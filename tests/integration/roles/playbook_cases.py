@@ -13,9 +13,9 @@ ROOT = Path(__file__).resolve().parents[3]
 ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
 
 
-def run_cases(playbook, cases, workdir, group_vars=None):
+def run_cases(playbook, cases, workdir, group_vars=None, check=False):
     """Run `playbook` with one local host per case (its variables as host vars) and return the
-    json callback's report and the completed process. The play runs from this checkout's
+    json callback's report and the completed process; with check, in check mode with --diff. The play runs from this checkout's
     ansible.cfg, so labroom.mlflow resolves to the code under test."""
     hosts = {name: dict(variables, ansible_connection="local", ansible_python_interpreter=sys.executable)
              for name, variables in cases.items()}
@@ -23,7 +23,7 @@ def run_cases(playbook, cases, workdir, group_vars=None):
     inventory.write_text(json.dumps({"all": {"hosts": hosts, "vars": group_vars or {}}}))
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
                ANSIBLE_FORKS="8")
-    run = subprocess.run([str(ANSIBLE_PLAYBOOK), "-i", str(inventory), str(playbook)],
+    run = subprocess.run([str(ANSIBLE_PLAYBOOK), "-i", str(inventory), str(playbook)] + (["--check", "--diff"] if check else []),
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     return json.loads(run.stdout), run
 

@@ -1,0 +1,231 @@
+"""The roles on the platforms that cannot run here, macOS above all: each role's real entry
+point runs in check mode on this machine with a platform's facts (files/check_platform.yml),
+so every task's arguments are computed as on that platform and nothing is changed. The results
+(json callback, --diff) show what each task would do: the files, owners, groups and modes, and
+the service definitions' content, which are parsed here.
+
+What this cannot show: launchctl and the macOS user tools never run (no Mac here).
+"""
+
+from __future__ import annotations
+
+import configparser
+import plistlib
+import shlex
+
+import pytest
+from playbook_cases import run_cases
+
+from pathlib import Path
+
+PLAYBOOK = Path(__file__).with_name("files") / "check_platform.yml"
+
+MAC = {
+    "os_family": "Darwin", "system": "Darwin", "distribution": "MacOSX", "service_mgr": "launchd",
+    "hostname": "lab-mac-03", "fqdn": "lab-mac-03.lab.school.example", "nodename": "lab-mac-03",
+    "all_ipv4_addresses": ["10.1.2.103"],
+}
+LINUX_SYSTEMD = dict(MAC, os_family="Debian", system="Linux", distribution="Debian", service_mgr="systemd",
+                     hostname="lab-pc-07", fqdn="lab-pc-07.lab.school.example", nodename="lab-pc-07",
+                     all_ipv4_addresses=["10.1.2.7"])
+LINUX_NOINIT = dict(LINUX_SYSTEMD, service_mgr="sysvinit")
+
+
+def server(facts, **settings):
+    # A Python that exists here (preflight runs it); ports that nothing here listens on.
+    return dict({"platform_facts": facts, "role_under_test": "mlflow_server",
+                 "mlflow_server_python": "/usr/bin/python3", "mlflow_server_port": 18931}, **settings)
+
+
+CASES = {
+    "mac": server(MAC),
+    "mac_ephemeral": server(MAC, mlflow_server_mode="ephemeral", mlflow_server_port=18932),
+    "mac_backup": server(MAC, entry_point="backup"),
+    "mac_cache": {"platform_facts": MAC, "role_under_test": "package_cache", "package_cache_port": 18933},
+    "linux_systemd": server(LINUX_SYSTEMD),
+    "linux_noinit": server(LINUX_NOINIT),
+    "linux_noinit_ephemeral": server(LINUX_NOINIT, mlflow_server_mode="ephemeral", mlflow_server_port=18934),
+    # Explicit choices: preflight refuses the ones the host cannot honour.
+    "linux_systemd_as_supervisor": server(LINUX_SYSTEMD, mlflow_server_service_manager="supervisor"),
+    "linux_noinit_as_systemd": server(LINUX_NOINIT, mlflow_server_service_manager="systemd"),
+    "linux_as_launchd": server(LINUX_SYSTEMD, mlflow_server_service_manager="launchd"),
+    "mac_as_supervisor": server(MAC, mlflow_server_service_manager="supervisor"),
+}
+BASE = "/opt/mlflowserver-lab"
+PLIST = "/Library/LaunchDaemons/org.labroom.mlflow-server.plist"
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    """{case: [(task name, result)]} in the order the tasks ran."""
+    report, run = run_cases(PLAYBOOK, CASES, tmp_path_factory.mktemp("platforms"), check=True)
+    found = {case: [] for case in CASES}
+    for play in report["plays"]:
+        for task in play["tasks"]:
+            for host, result in task["hosts"].items():
+                found[host].append((task["task"]["name"], result))
+    assert all(found.values()), run.stderr[-3000:]
+    return found
+
+
+def failures(results, case):
+    return [(name, result.get("msg")) for name, result in results[case] if result.get("failed")]
+
+
+def written(results, case):
+    """{path: (module args, content after)} of every file or directory the run would make."""
+    files = {}
+    for _, result in results[case]:
+        args = (result.get("invocation") or {}).get("module_args") or {}
+        path = args.get("dest") or args.get("path")
+        if path and result.get("action", "").endswith(("file", "template", "copy")):
+            diff = result.get("diff") or {}
+            after = (diff[0] if isinstance(diff, list) and diff else diff).get("after", "")
+            files[path] = (args, after)
+    return files
+
+
+# launchctl does not exist here: on macOS cases the run ends where the LaunchDaemon is loaded.
+LAUNCHCTL = "launchctl"
+
+
+@pytest.mark.parametrize("case", ["mac", "mac_ephemeral", "mac_cache"])
+def test_on_a_mac_only_the_launchctl_call_cannot_run_here(results, case):
+    failed = failures(results, case)
+    assert len(failed) == 1, failed
+    name, msg = failed[0]
+    assert LAUNCHCTL in str(msg), failed
+
+
+@pytest.mark.parametrize("case", ["linux_systemd", "linux_noinit", "linux_noinit_ephemeral", "linux_systemd_as_supervisor",
+                                  "mac_backup"])
+def test_the_check_run_passes(results, case):
+    assert failures(results, case) == []
+
+
+@pytest.mark.parametrize("case", ["mac", "mac_ephemeral", "mac_backup", "mac_cache"])
+def test_root_owned_files_belong_to_wheel_on_a_mac(results, case):
+    files = written(results, case)
+    assert files, results[case]
+    groups = {path: args.get("group") for path, (args, _) in files.items() if args.get("owner") == "root"}
+    assert groups, files
+    # macOS has no "root" group: gid 0 is wheel. Root-owned files that are not the service
+    # account's belong to wheel.
+    assert "root" not in groups.values(), groups
+    for path, group in groups.items():
+        assert group in ("wheel", "mlflow", "devpi"), (path, group)
+
+
+def test_the_service_account_is_a_hidden_account_without_a_shell_on_a_mac(results):
+    users = [result["invocation"]["module_args"] for _, result in results["mac"]
+             if result.get("action", "").endswith("user") and "invocation" in result]
+    assert len(users) == 1, users
+    assert users[0]["shell"] == "/usr/bin/false" and users[0]["hidden"] is True and users[0]["system"] is True
+
+
+def test_the_manager_is_picked_from_the_facts(results):
+    definitions = {case: set(written(results, case)) for case in ("mac", "linux_systemd", "linux_noinit",
+                                                                    "linux_systemd_as_supervisor")}
+    assert PLIST in definitions["mac"]
+    assert "/etc/systemd/system/mlflow-server.service" in definitions["linux_systemd"]
+    assert BASE + "/supervisor/supervisord.conf" in definitions["linux_noinit"]
+    assert BASE + "/supervisor/supervisord.conf" in definitions["linux_systemd_as_supervisor"]
+
+
+@pytest.mark.parametrize("case", ["linux_noinit_as_systemd", "linux_as_launchd", "mac_as_supervisor"])
+def test_a_manager_the_host_cannot_run_is_refused_before_any_change(results, case):
+    failed = failures(results, case)
+    assert len(failed) == 1 and "cannot run the server under" in failed[0][1], failed
+    assert not [name for name, result in results[case] if result.get("changed")], results[case]
+
+
+def plist(results, case):
+    args, content = written(results, case)[PLIST]
+    assert (args["owner"], args["group"], args["mode"]) == ("root", "wheel", "0644")
+    return plistlib.loads(content.encode())
+
+
+def test_launchd_plist_runs_the_server_as_the_service_account(results):
+    loaded = plist(results, "mac")
+    assert loaded["Label"] == "org.labroom.mlflow-server"
+    args = loaded["ProgramArguments"]
+    assert args[:2] == [BASE + "/.venv/bin/mlflow", "server"]
+    flags = dict(zip(args[2::2], args[3::2]))
+    assert flags["--host"] == "0.0.0.0" and flags["--port"] == "18931" and flags["--workers"] == "1"
+    assert flags["--backend-store-uri"] == "sqlite:///%s/mlruns_db/mlflow.db" % BASE
+    assert flags["--artifacts-destination"] == BASE + "/mlartifacts"
+    assert "--serve-artifacts" in args
+    allowed = args[args.index("--allowed-hosts") + 1].split(",")
+    for name in ("mac", "lab-mac-03", "lab-mac-03.lab.school.example", "10.1.2.103", "10.1.2.103:*", "localhost"):
+        assert name in allowed, name
+    assert (loaded["UserName"], loaded["GroupName"]) == ("mlflow", "mlflow")
+    assert loaded["RunAtLoad"] is True
+    assert loaded["KeepAlive"] == {"SuccessfulExit": False}
+    assert loaded["StandardOutPath"] == loaded["StandardErrorPath"] == BASE + "/mlflow.log"
+    assert loaded["WorkingDirectory"] == BASE + "/run"
+    assert loaded["EnvironmentVariables"]["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] == "false"
+    assert loaded["EnvironmentVariables"]["HOME"] == BASE + "/run"
+
+
+def test_ephemeral_mode_empties_the_runtime_directory_before_each_start(results):
+    args = plist(results, "mac_ephemeral")["ProgramArguments"]
+    assert args[0] == "/bin/sh" and "find \"$1\" -mindepth 1 -delete" in args[2]
+    assert args[4] == BASE + "/run"
+    server_argv = args[5:]
+    assert server_argv[:2] == [BASE + "/.venv/bin/mlflow", "server"]
+    assert server_argv[server_argv.index("--backend-store-uri") + 1] == "sqlite:///%s/run/mlflow.db" % BASE
+    assert server_argv[server_argv.index("--port") + 1] == "18932"
+
+
+def test_the_package_cache_runs_under_launchd_too(results):
+    path = "/Library/LaunchDaemons/org.labroom.labroom-package-cache.plist"
+    args, content = written(results, "mac_cache")[path]
+    assert (args["owner"], args["group"]) == ("root", "wheel")
+    loaded = plistlib.loads(content.encode())
+    assert loaded["ProgramArguments"][0] == "/opt/labroom-package-cache/.venv/bin/devpi-server"
+    assert loaded["UserName"] == "devpi"
+    assert loaded["EnvironmentVariables"]["SSL_CERT_FILE"] == "/etc/ssl/cert.pem"
+
+
+def supervisor_program(results, case):
+    args, content = written(results, case)[BASE + "/supervisor/supervisord.conf"]
+    assert (args["owner"], args["group"], args["mode"]) == ("root", "root", "0600")
+    config = configparser.RawConfigParser()
+    config.read_string(content)
+    return config
+
+
+def test_supervisord_program_matches_the_server_command(results):
+    config = supervisor_program(results, "linux_noinit")
+    program = config["program:mlflow-server"]
+    assert program["user"] == "mlflow"
+    assert program["autorestart"] == "true" and program["autostart"] == "true"
+    assert program["stdout_logfile"] == BASE + "/mlflow.log"
+    assert program["directory"] == BASE + "/run"
+    args = shlex.split(program["command"])
+    assert args[:2] == [BASE + "/.venv/bin/mlflow", "server"]
+    assert args[args.index("--backend-store-uri") + 1] == "sqlite:///%s/mlruns_db/mlflow.db" % BASE
+    assert config["unix_http_server"]["chmod"] == "0700"
+
+
+def test_supervisord_ephemeral_wraps_the_same_command(results):
+    args = shlex.split(supervisor_program(results, "linux_noinit_ephemeral")["program:mlflow-server"]["command"])
+    assert args[0] == "/bin/sh" and args[4] == BASE + "/run"
+    assert args[5:7] == [BASE + "/.venv/bin/mlflow", "server"]
+
+
+def test_supervisor_goes_into_the_venv_only_where_it_runs_the_server(results):
+    requirements = {case: written(results, case)[BASE + "/requirements.txt"][1] for case in ("linux_noinit", "linux_systemd", "mac")}
+    assert "supervisor==" in requirements["linux_noinit"]
+    assert "supervisor==" not in requirements["linux_systemd"] and "supervisor==" not in requirements["mac"]
+
+
+def test_systemd_unit_is_hardened_and_runs_the_same_command(results):
+    args, unit = written(results, "linux_systemd")["/etc/systemd/system/mlflow-server.service"]
+    assert (args["owner"], args["group"], args["mode"]) == ("root", "root", "0644")
+    for line in ("User=mlflow", "NoNewPrivileges=true", "ProtectSystem=strict", "ProtectHome=true", "PrivateTmp=true",
+                 "RuntimeDirectory=mlflow-server", "Restart=on-failure",
+                 "ReadWritePaths=%s/mlruns_db %s/mlartifacts" % (BASE, BASE)):
+        assert line in unit.splitlines(), line
+    exec_start = [line for line in unit.splitlines() if line.startswith("ExecStart=")][0]
+    assert shlex.split(exec_start[len("ExecStart="):])[:2] == [BASE + "/.venv/bin/mlflow", "server"]

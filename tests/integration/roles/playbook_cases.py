@@ -13,43 +13,61 @@ ROOT = Path(__file__).resolve().parents[3]
 ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
 
 
-def run_cases(playbook, cases, workdir, group_vars=None, check=False):
+def run_cases(playbook, cases, workdir, group_vars=None, extra_args=()):
     """Run `playbook` with one local host per case (its variables as host vars) and return the
-    json callback's report and the completed process; with check, in check mode with --diff. The play runs from this checkout's
-    ansible.cfg, so labroom.mlflow resolves to the code under test."""
+    json callback's report and the completed process. The play runs from this checkout's
+    ansible.cfg, so labroom.mlflow resolves to the code under test. `extra_args` are added to
+    the ansible-playbook command line (such as --tags)."""
     hosts = {name: dict(variables, ansible_connection="local", ansible_python_interpreter=sys.executable)
              for name, variables in cases.items()}
     inventory = Path(workdir) / "inventory.json"
     inventory.write_text(json.dumps({"all": {"hosts": hosts, "vars": group_vars or {}}}))
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
                ANSIBLE_FORKS="8")
-    run = subprocess.run([str(ANSIBLE_PLAYBOOK), "-i", str(inventory), str(playbook)] + (["--check", "--diff"] if check else []),
+    run = subprocess.run([str(ANSIBLE_PLAYBOOK), "-i", str(inventory), str(playbook), *extra_args],
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     return json.loads(run.stdout), run
 
 
-PREFLIGHT_PLAYBOOK = Path(__file__).with_name("files") / "preflight_settings.yml"
+FILES = Path(__file__).with_name("files")
+# The name Ansible gives the task that validates a role's variables against its argument spec.
+SPEC_TASK_PREFIX = "Validating arguments against arg spec 'main'"
 
 
-def preflight_outcomes(role, task_suffix, good, bad, workdir):
-    """Run a role's settings checks (files/preflight_settings.yml) once for every good and bad
-    case; return {case: result of the task whose name ends with task_suffix}."""
-    cases = dict(good)
-    cases.update({name: variables for name, (variables, _) in bad.items()})
-    report, run = run_cases(PREFLIGHT_PLAYBOOK, cases, workdir, group_vars={"role_under_test": role})
-    results = {}
+def settings_outcomes(role, cases, workdir):
+    """Run `role` through its main entry point (files/<role>_settings.yml) with
+    --tags <role>_settings, one host per case: Ansible's argument spec validation, then the
+    role's settings check, and nothing else. Return ({case: (failed task or None, its result)},
+    [names of the tasks that ran])."""
+    report, run = run_cases(FILES / ("%s_settings.yml" % role), cases, workdir, extra_args=["--tags", "%s_settings" % role])
+    outcomes = {case: (None, None) for case in cases}
+    tasks = []
     for play in report["plays"]:
         for task in play["tasks"]:
-            if task["task"]["name"].endswith(task_suffix):
-                results.update(task["hosts"])
-    assert set(results) == set(cases), run.stderr
-    return results
+            name = task["task"]["name"]
+            tasks.append(name)
+            for host, result in task["hosts"].items():
+                if result.get("failed") and outcomes[host][0] is None:
+                    outcomes[host] = (name, result)
+    assert set(report["stats"]) == set(cases), run.stderr
+    return outcomes, tasks
 
 
 def assert_refused(result, variables, expected, prefix):
-    """A bad case failed, saying what to change, naming the bad variables and only them."""
+    """A bad case failed in the role's settings check, saying what to change, naming the bad
+    variables and only them."""
     assert result.get("failed") is True, result
     message = result["msg"]
     assert expected in message, message
     assert "nothing was changed" in message, message
     assert set(re.findall(r"(%s\w+) is " % re.escape(prefix), message)) == set(variables), message
+
+
+def assert_refused_by_spec(result, variable, expected):
+    """A bad case failed in Ansible's argument spec validation, in Ansible's words, naming the
+    variable."""
+    assert result.get("failed") is True, result
+    message = result["msg"]
+    assert message.startswith("Validation of arguments failed"), message
+    assert variable in message, message
+    assert expected in message, message

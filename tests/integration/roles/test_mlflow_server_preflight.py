@@ -1,70 +1,153 @@
-"""The role's settings checks: every bad value is refused with a message that names the
-variable, shows the value and says what to change; good values pass.
+"""The role's settings, checked as users meet them: through the main entry point, so that
+Ansible's argument spec validation (types and choices, meta/argument_specs.yml) runs first,
+then the role's own settings check (ranges and values, tasks/preflight_settings.yml).
 
-All cases run in one ansible-playbook call, one inventory host per case.
+Every bad value is refused naming the variable, in Ansible's words for a wrong type or choice
+and in the role's words (showing the value and saying what to change) for the rest; good
+values pass. All cases run in one ansible-playbook call, one inventory host per case, with
+--tags mlflow_server_settings: nothing but these two checks runs (asserted below), so nothing
+is installed on the test machine.
 """
 
 from __future__ import annotations
 
 import pytest
-from playbook_cases import assert_refused, preflight_outcomes
+from playbook_cases import SPEC_TASK_PREFIX, assert_refused, assert_refused_by_spec, settings_outcomes
+
+ROLE = "mlflow_server"
+SETTINGS_TASK = "labroom.mlflow.mlflow_server : Check every setting of the role"
 
 GOOD = {
     "defaults": {},
     "ephemeral_port_5000": {"mlflow_server_mode": "ephemeral", "mlflow_server_port": 5000},
     "port_as_string": {"mlflow_server_port": "8081"},
+    "highest_port_and_workers": {"mlflow_server_port": "65535", "mlflow_server_workers": 64},
     "bind_loopback": {"mlflow_server_host": "127.0.0.1"},
+    "bind_ipv6_everywhere": {"mlflow_server_host": "::"},
+    "bind_by_name": {"mlflow_server_host": "lab-pc-07.local"},
     "rc_release": {"mlflow_server_version": "3.18.0rc0"},
     "extra_packages": {"mlflow_server_packages": ["mlflow", "scikit-learn>=1.5", "xgboost==3.0.2"]},
-    "extra_hosts": {"mlflow_server_allowed_hosts_extra": ["*.lab.school.example", "10.0.0.5", "lab-pc-07.local"]},
+    "extra_hosts": {"mlflow_server_allowed_hosts_extra": ["*.lab.school.example", "10.0.0.5", "lab-pc-07.local",
+                                                          "10.*:*", "lab-pc-07:8080"]},
     "environment": {"mlflow_server_environment": {"MLFLOW_LOGGING_LEVEL": "INFO"}},
     "school_index": {"mlflow_server_index_url": "https://pypi-mirror.school.example/simple/"},
+    "cache_index_with_port": {"mlflow_server_index_url": "http://10.0.0.5:3141/root/pypi/+simple/"},
     "installer_default_index": {"mlflow_server_index_url": ""},
+    "home_base_dir": {"mlflow_server_base_dir": "/home/teacher/mlflow"},
+    "status_timeout_zero": {"mlflow_server_status_timeout": 0},
     "explicit_python_and_manager": {"mlflow_server_python": "/usr/bin/python3.11", "mlflow_server_service_manager": "supervisor",
-                                    "mlflow_server_state": "stopped"},
+                                    "mlflow_server_state": "stopped", "mlflow_server_installer": "pip"},
 }
 
+# Refused by the role's settings check: (variables, a part of the message).
 BAD = {
-    "mode": ({"mlflow_server_mode": "in-memory"}, "mlflow_server_mode is 'in-memory'"),
     "port_zero": ({"mlflow_server_port": 0}, "mlflow_server_port is '0'"),
     "port_too_big": ({"mlflow_server_port": 70000}, "mlflow_server_port is '70000'"),
-    "port_word": ({"mlflow_server_port": "http"}, "mlflow_server_port is 'http'"),
-    "host": ({"mlflow_server_host": "0.0.0.0; rm -rf /"}, "mlflow_server_host is"),
+    "port_too_big_string": ({"mlflow_server_port": "70000"}, "mlflow_server_port is '70000'"),
+    "port_boolean": ({"mlflow_server_port": True}, "mlflow_server_port is 'True'"),
+    "host_command": ({"mlflow_server_host": "0.0.0.0; rm -rf /"}, "mlflow_server_host is"),
+    "host_not_an_address": ({"mlflow_server_host": "999.1.1.1"}, "mlflow_server_host is '999.1.1.1'"),
+    "host_octet_256": ({"mlflow_server_host": "256.0.0.1"}, "mlflow_server_host is '256.0.0.1'"),
+    "host_underscore": ({"mlflow_server_host": "lab_pc_07"}, "mlflow_server_host is 'lab_pc_07'"),
     "workers": ({"mlflow_server_workers": 0}, "mlflow_server_workers is '0'"),
+    "workers_too_many": ({"mlflow_server_workers": 65}, "mlflow_server_workers is '65'"),
     "relative_base_dir": ({"mlflow_server_base_dir": "mlflowserver-lab"}, "mlflow_server_base_dir is 'mlflowserver-lab'"),
     "system_base_dir": ({"mlflow_server_base_dir": "/opt/"}, "mlflow_server_base_dir is '/opt/'"),
+    "usr_local_base_dir": ({"mlflow_server_base_dir": "/usr/local"}, "mlflow_server_base_dir is '/usr/local'"),
+    "tmp_base_dir": ({"mlflow_server_base_dir": "/tmp/mlflow"}, "mlflow_server_base_dir is '/tmp/mlflow'"),
     "dotdot_base_dir": ({"mlflow_server_base_dir": "/opt/lab/../../etc"}, "mlflow_server_base_dir is"),
     "relative_python": ({"mlflow_server_python": "python3"}, "mlflow_server_python is 'python3'"),
-    "service_manager": ({"mlflow_server_service_manager": "openrc"}, "mlflow_server_service_manager is 'openrc'"),
-    "state": ({"mlflow_server_state": "running"}, "mlflow_server_state is 'running'"),
     "root_user": ({"mlflow_server_user": "root"}, "mlflow_server_user is 'root'"),
     "root_group": ({"mlflow_server_group": "root"}, "mlflow_server_group is 'root'"),
     "mlflow2": ({"mlflow_server_version": "2.22.0"}, "mlflow_server_version is '2.22.0'"),
-    "installer": ({"mlflow_server_installer": "conda"}, "mlflow_server_installer is 'conda'"),
+    "version_as_number": ({"mlflow_server_version": 3.17}, "mlflow_server_version is '3.17'"),
+    "uv_version": ({"mlflow_server_uv_version": "latest"}, "mlflow_server_uv_version is 'latest'"),
     "index_url": ({"mlflow_server_index_url": "pypi.org/simple"}, "mlflow_server_index_url is 'pypi.org/simple'"),
+    "index_url_bad_host": ({"mlflow_server_index_url": "https://999.1.1.1/simple/"}, "mlflow_server_index_url is"),
+    "index_url_bad_port": ({"mlflow_server_index_url": "https://pypi.org:99999/simple/"}, "mlflow_server_index_url is"),
     "no_mlflow": ({"mlflow_server_packages": ["scikit-learn", "pandas"]}, "mlflow_server_packages is"),
     "pinned_mlflow": ({"mlflow_server_packages": ["mlflow==2.9.0", "pandas"]}, "mlflow_server_packages is"),
-    "packages_string": ({"mlflow_server_packages": "mlflow pandas"}, "mlflow_server_packages is"),
+    # type: list accepts a string (Ansible would split it at commas) but the role gets the string.
+    "packages_string": ({"mlflow_server_packages": "mlflow,pandas"}, "mlflow_server_packages is"),
     "allow_everything": ({"mlflow_server_allowed_hosts_extra": ["*"]}, "mlflow_server_allowed_hosts_extra is"),
+    "allow_every_dotted_name": ({"mlflow_server_allowed_hosts_extra": ["*.*"]}, "mlflow_server_allowed_hosts_extra is"),
     "bad_host_entry": ({"mlflow_server_allowed_hosts_extra": ["lab pc 07"]}, "mlflow_server_allowed_hosts_extra is"),
+    "host_entry_not_an_address": ({"mlflow_server_allowed_hosts_extra": ["lab-pc-07", "999.1.1.1"]},
+                                  "mlflow_server_allowed_hosts_extra is"),
     "environment_name": ({"mlflow_server_environment": {"BAD-NAME": "1"}}, "mlflow_server_environment is"),
+    # type: dict accepts "A=1" but the role gets the string.
+    "environment_string": ({"mlflow_server_environment": "A=1"}, "mlflow_server_environment is"),
     "service_name": ({"mlflow_server_service_name": "mlflow server"}, "mlflow_server_service_name is 'mlflow server'"),
+    "service_name_parent": ({"mlflow_server_service_name": ".."}, "mlflow_server_service_name is '..'"),
     "health_timeout": ({"mlflow_server_health_timeout": -5}, "mlflow_server_health_timeout is '-5'"),
+    "backups_keep": ({"mlflow_server_backups_keep": 0}, "mlflow_server_backups_keep is '0'"),
+    "status_timeout": ({"mlflow_server_status_timeout": -1}, "mlflow_server_status_timeout is '-1'"),
+    # Two broken values: both in one message.
+    "port_and_workers": ({"mlflow_server_port": 0, "mlflow_server_workers": 0}, "mlflow_server_port is '0'"),
+}
+
+# Refused by Ansible's argument spec validation, before the role runs: (variables, Ansible's words).
+SPEC_BAD = {
+    "mode": ({"mlflow_server_mode": "in-memory"},
+             "value of mlflow_server_mode must be one of: persistent, ephemeral, got: in-memory"),
+    "service_manager": ({"mlflow_server_service_manager": "openrc"},
+                        "value of mlflow_server_service_manager must be one of: auto, systemd, launchd, supervisor, got: openrc"),
+    "state": ({"mlflow_server_state": "running"}, "value of mlflow_server_state must be one of: started, stopped, got: running"),
+    "installer": ({"mlflow_server_installer": "conda"}, "value of mlflow_server_installer must be one of: uv, pip, got: conda"),
+    "port_word": ({"mlflow_server_port": "http"},
+                  "argument 'mlflow_server_port' is of type str and we were unable to convert to int"),
+    "workers_word": ({"mlflow_server_workers": "many"},
+                     "argument 'mlflow_server_workers' is of type str and we were unable to convert to int"),
+    "packages_mapping": ({"mlflow_server_packages": {"mlflow": "3.17.2"}}, "argument 'mlflow_server_packages' is of type dict"),
+    "environment_list": ({"mlflow_server_environment": ["A=1"]}, "argument 'mlflow_server_environment' is of type list"),
+    "job_execution_word": ({"mlflow_server_job_execution": "sometimes"},
+                           "argument 'mlflow_server_job_execution' is of type str and we were unable to convert to bool"),
 }
 
 
 @pytest.fixture(scope="module")
-def outcomes(tmp_path_factory):
-    return preflight_outcomes("mlflow_server", "Check every setting of the role", GOOD, BAD, tmp_path_factory.mktemp("preflight"))
+def run(tmp_path_factory):
+    cases = dict(GOOD)
+    cases.update({name: variables for name, (variables, _) in {**BAD, **SPEC_BAD}.items()})
+    return settings_outcomes(ROLE, cases, tmp_path_factory.mktemp("settings"))
+
+
+def test_only_the_two_checks_run(run):
+    # Nothing that could change this machine: the spec validation, the include of the
+    # preflight (which, under the tag, holds the settings check alone) and that check.
+    _, tasks = run
+    names = [task.split(" : ", 1)[1] for task in tasks]
+    assert names[0].startswith(SPEC_TASK_PREFIX), tasks
+    assert names[1:] == ["Check the host and the settings before anything changes", "Check every setting of the role"], tasks
 
 
 @pytest.mark.parametrize("case", sorted(GOOD))
-def test_good_settings_pass(outcomes, case):
-    assert not outcomes[case].get("failed"), outcomes[case].get("msg")
+def test_good_settings_pass(run, case):
+    outcomes, _ = run
+    assert outcomes[case] == (None, None), outcomes[case]
 
 
 @pytest.mark.parametrize("case", sorted(BAD))
-def test_bad_setting_is_refused_naming_the_variable(outcomes, case):
+def test_bad_setting_is_refused_by_the_role_naming_the_variable(run, case):
+    outcomes, _ = run
     variables, expected = BAD[case]
-    # Only the bad variable is reported, not every rule of the role.
-    assert_refused(outcomes[case], variables, expected, "mlflow_server_")
+    task, result = outcomes[case]
+    assert task == SETTINGS_TASK, (task, result)
+    # Only the bad variables are reported, not every rule of the role.
+    assert_refused(result, variables, expected, "mlflow_server_")
+
+
+def test_two_bad_values_are_reported_in_one_message(run):
+    outcomes, _ = run
+    message = outcomes["port_and_workers"][1]["msg"]
+    assert "mlflow_server_port is '0'" in message and "mlflow_server_workers is '0'" in message, message
+    assert message.count("nothing was changed") == 1, message
+
+
+@pytest.mark.parametrize("case", sorted(SPEC_BAD))
+def test_wrong_type_or_choice_is_refused_by_the_argument_spec(run, case):
+    outcomes, _ = run
+    variables, expected = SPEC_BAD[case]
+    task, result = outcomes[case]
+    assert task is not None and SPEC_TASK_PREFIX in task, (task, result)
+    assert_refused_by_spec(result, next(iter(variables)), expected)

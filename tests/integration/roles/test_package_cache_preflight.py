@@ -1,43 +1,100 @@
-"""The package cache's settings checks: bad values are refused naming the variable, good pass."""
+"""The package cache's settings, checked as users meet them: through the main entry point
+(Ansible's argument spec validation first, then the role's settings check), with
+--tags package_cache_settings so that nothing else runs. Bad values are refused naming the
+variable; good values pass."""
 
 from __future__ import annotations
 
 import pytest
-from playbook_cases import assert_refused, preflight_outcomes
+from playbook_cases import SPEC_TASK_PREFIX, assert_refused, assert_refused_by_spec, settings_outcomes
+
+ROLE = "package_cache"
+SETTINGS_TASK = "labroom.mlflow.package_cache : Check every setting of the package cache"
 
 GOOD = {
     "defaults": {},
     "school_mirror": {"package_cache_upstream_url": "https://pypi-mirror.school.example/simple/",
                       "package_cache_upstream_core_metadata": False},
     "offline_on_another_port": {"package_cache_offline": True, "package_cache_port": "3142"},
+    "booleans_as_words": {"package_cache_offline": "yes", "package_cache_upstream_core_metadata": "no"},
     "advertised_name": {"package_cache_advertise_host": "instructor-pc.lab.school.example"},
+    "advertised_ipv4": {"package_cache_advertise_host": "10.0.0.5"},
+    "advertised_ipv6": {"package_cache_advertise_host": "[fd00::5]"},
+    "bind_ipv6_everywhere": {"package_cache_host": "::"},
 }
 
 BAD = {
     "port": ({"package_cache_port": 0}, "package_cache_port is '0'"),
+    "port_too_big_string": ({"package_cache_port": "70000"}, "package_cache_port is '70000'"),
+    "host_not_an_address": ({"package_cache_host": "999.1.1.1"}, "package_cache_host is '999.1.1.1'"),
     "upstream": ({"package_cache_upstream_url": "pypi.org"}, "package_cache_upstream_url is 'pypi.org'"),
+    "upstream_bad_port": ({"package_cache_upstream_url": "https://pypi.org:99999/simple/"}, "package_cache_upstream_url is"),
     "ca_bundle_missing": ({"package_cache_ca_bundle": "/nonexistent/ca.pem"}, "package_cache_ca_bundle is '/nonexistent/ca.pem'"),
     "system_base_dir": ({"package_cache_base_dir": "/var"}, "package_cache_base_dir is '/var'"),
+    # The cache's own list of system folders lacked these three.
+    "boot_base_dir": ({"package_cache_base_dir": "/boot"}, "package_cache_base_dir is '/boot'"),
+    "root_base_dir": ({"package_cache_base_dir": "/root"}, "package_cache_base_dir is '/root'"),
+    "lib_base_dir": ({"package_cache_base_dir": "/lib/"}, "package_cache_base_dir is '/lib/'"),
+    "python_relative": ({"package_cache_python": "python3"}, "package_cache_python is 'python3'"),
+    "devpi_version": ({"package_cache_devpi_version": "6.20"}, "package_cache_devpi_version is '6.20'"),
     "root_user": ({"package_cache_user": "root"}, "package_cache_user is 'root'"),
-    "offline_word": ({"package_cache_offline": "sometimes"}, "package_cache_offline is 'sometimes'"),
-    "advertise": ({"package_cache_advertise_host": "http://instructor-pc/"}, "package_cache_advertise_host is"),
-    "manager": ({"package_cache_service_manager": "runit"}, "package_cache_service_manager is 'runit'"),
+    "advertise_url": ({"package_cache_advertise_host": "http://instructor-pc/"}, "package_cache_advertise_host is"),
+    "advertise_every_interface": ({"package_cache_advertise_host": "0.0.0.0"}, "package_cache_advertise_host is '0.0.0.0'"),
+    "advertise_ipv6_without_brackets": ({"package_cache_advertise_host": "fd00::5"}, "package_cache_advertise_host is 'fd00::5'"),
+    "advertise_not_an_address": ({"package_cache_advertise_host": "999.1.1.1"}, "package_cache_advertise_host is '999.1.1.1'"),
+    "service_name_parent": ({"package_cache_service_name": ".."}, "package_cache_service_name is '..'"),
+    "health_timeout": ({"package_cache_health_timeout": 0}, "package_cache_health_timeout is '0'"),
+    "port_and_base_dir": ({"package_cache_port": 0, "package_cache_base_dir": "/opt"}, "package_cache_base_dir is '/opt'"),
+}
+
+SPEC_BAD = {
+    "offline_word": ({"package_cache_offline": "sometimes"},
+                     "argument 'package_cache_offline' is of type str and we were unable to convert to bool"),
+    "core_metadata_word": ({"package_cache_upstream_core_metadata": "maybe"},
+                           "argument 'package_cache_upstream_core_metadata' is of type str"
+                           " and we were unable to convert to bool"),
+    "manager": ({"package_cache_service_manager": "runit"},
+                "value of package_cache_service_manager must be one of: auto, systemd, launchd, supervisor, got: runit"),
+    "port_word": ({"package_cache_port": "http"},
+                  "argument 'package_cache_port' is of type str and we were unable to convert to int"),
 }
 
 
 @pytest.fixture(scope="module")
-def outcomes(tmp_path_factory):
-    return preflight_outcomes("package_cache", "Check every setting of the package cache", GOOD, BAD,
-                              tmp_path_factory.mktemp("cache-preflight"))
+def run(tmp_path_factory):
+    cases = dict(GOOD)
+    cases.update({name: variables for name, (variables, _) in {**BAD, **SPEC_BAD}.items()})
+    return settings_outcomes(ROLE, cases, tmp_path_factory.mktemp("cache-settings"))
+
+
+def test_only_the_checks_run(run):
+    # The spec validation, the settings check, and the fact publishing the cache's URL (tagged
+    # always; it sets a fact and changes nothing).
+    _, tasks = run
+    names = [task.split(" : ", 1)[1] for task in tasks]
+    assert names[0].startswith(SPEC_TASK_PREFIX), tasks
+    assert names[1:] == ["Check every setting of the package cache", "Publish the URL the lab PCs install from"], tasks
 
 
 @pytest.mark.parametrize("case", sorted(GOOD))
-def test_good_settings_pass(outcomes, case):
-    assert not outcomes[case].get("failed"), outcomes[case].get("msg")
+def test_good_settings_pass(run, case):
+    outcomes, _ = run
+    assert outcomes[case] == (None, None), outcomes[case]
 
 
 @pytest.mark.parametrize("case", sorted(BAD))
-def test_bad_setting_is_refused_naming_the_variable(outcomes, case):
+def test_bad_setting_is_refused_by_the_role_naming_the_variable(run, case):
+    outcomes, _ = run
     variables, expected = BAD[case]
-    # Only the bad variable is reported, not every rule of the role.
-    assert_refused(outcomes[case], variables, expected, "package_cache_")
+    task, result = outcomes[case]
+    assert task == SETTINGS_TASK, (task, result)
+    assert_refused(result, variables, expected, "package_cache_")
+
+
+@pytest.mark.parametrize("case", sorted(SPEC_BAD))
+def test_wrong_type_or_choice_is_refused_by_the_argument_spec(run, case):
+    outcomes, _ = run
+    variables, expected = SPEC_BAD[case]
+    task, result = outcomes[case]
+    assert task is not None and SPEC_TASK_PREFIX in task, (task, result)
+    assert_refused_by_spec(result, next(iter(variables)), expected)

@@ -58,7 +58,7 @@ PLIST = "/Library/LaunchDaemons/org.labroom.mlflow-server.plist"
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
     """{case: [(task name, result)]} in the order the tasks ran."""
-    report, run = run_cases(PLAYBOOK, CASES, tmp_path_factory.mktemp("platforms"), check=True)
+    report, run = run_cases(PLAYBOOK, CASES, tmp_path_factory.mktemp("platforms"), extra_args=("--check", "--diff"))
     found = {case: [] for case in CASES}
     for play in report["plays"]:
         for task in play["tasks"]:

@@ -1,0 +1,98 @@
+"""Each role's public variables are described once per place that users read, and agree.
+
+defaults/main.yml, meta/argument_specs.yml and the README table must name the same variables,
+with the same defaults; every entry point takes the same options. Types and choices live in the
+argument specs alone: tasks/preflight_settings.yml checks what a spec cannot say.
+
+Pure Python: reads the files, runs no playbook.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[3]
+ROLES = ["mlflow_server", "package_cache"]
+ENTRY_POINT_NAMES = {"mlflow_server": ["backup", "installed", "main", "reset", "restore", "status"],
+                     "package_cache": ["main"]}
+PYTHON_TYPES = {"str": str, "int": int, "bool": bool, "list": list, "dict": dict, "path": str}
+
+
+def defaults(role):
+    return yaml.safe_load((ROOT / "roles" / role / "defaults" / "main.yml").read_text())
+
+
+def specs(role):
+    return yaml.safe_load((ROOT / "roles" / role / "meta" / "argument_specs.yml").read_text())["argument_specs"]
+
+
+ENTRY_POINTS = [(role, entry_point) for role in ROLES for entry_point in sorted(specs(role))]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_default_is_prefixed(role):
+    assert all(name.startswith(role + "_") for name in defaults(role))
+
+
+@pytest.mark.parametrize(("role", "entry_point"), ENTRY_POINTS)
+def test_argument_specs_match_defaults_key_for_key(role, entry_point):
+    options = specs(role)[entry_point]["options"]
+    values = defaults(role)
+    assert sorted(options) == sorted(values)
+    for name, spec in options.items():
+        assert spec.get("default") == values[name], name
+        assert isinstance(values[name], PYTHON_TYPES[spec["type"]]), name
+        assert spec.get("description"), name
+        if "choices" in spec:
+            assert values[name] in spec["choices"], name
+        # A list says what its elements are.
+        assert spec["type"] != "list" or spec.get("elements") == "str", name
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_entry_point_has_a_spec_with_the_same_options(role):
+    entry_points = specs(role)
+    assert sorted(entry_points) == ENTRY_POINT_NAMES[role]
+    for name, entry_point in entry_points.items():
+        assert entry_point.get("short_description"), name
+        assert entry_point["options"] == entry_points["main"]["options"], name
+
+
+def setting_rules(role):
+    tasks = yaml.safe_load((ROOT / "roles" / role / "tasks" / "preflight_settings.yml").read_text())
+    assert len(tasks) == 1
+    return tasks[0]["vars"]["__%s_setting_rules" % role]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_setting_rules_leave_types_and_choices_to_the_spec(role):
+    # A rule on a variable with choices, or on a boolean, could never fire: Ansible's spec
+    # validation refuses a bad value first, in its own words.
+    options = specs(role)["main"]["options"]
+    spec_only = {name for name, spec in options.items() if "choices" in spec or spec["type"] == "bool"}
+    for rule in setting_rules(role):
+        named = set(re.findall(r"\b(%s_\w+)" % role, rule["ok"]))
+        assert named and named <= set(options), rule["ok"]
+        assert not named & spec_only, rule["ok"]
+        # The message names the variable it checks, first.
+        assert re.match(r"(%s_\w+) is " % role, rule["msg"]).group(1) in named, rule["msg"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_setting_rules_are_not_in_the_role_vars(role):
+    role_vars = yaml.safe_load((ROOT / "roles" / role / "vars" / "main.yml").read_text())
+    assert not [name for name in role_vars if "setting_rules" in name or "system_dirs" in name]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_readme_documents_every_variable_with_its_default(role):
+    readme = (ROOT / "README.md").read_text()
+    rows = dict(re.findall(r"^\| `(%s_\w+)` \| `([^`]*)` \|" % role, readme, re.MULTILINE))
+    values = defaults(role)
+    assert sorted(rows) == sorted(values)
+    for name, shown in rows.items():
+        assert yaml.safe_load(shown) == values[name], name

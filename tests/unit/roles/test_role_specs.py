@@ -17,7 +17,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[3]
 ROLES = ["mlflow_server", "package_cache"]
-ENTRY_POINT_NAMES = {"mlflow_server": ["backup", "installed", "main", "reset", "restore", "status"],
+ENTRY_POINT_NAMES = {"mlflow_server": ["backup", "installed", "main", "reset", "restore", "status", "warm_cache"],
                      "package_cache": ["main"]}
 PYTHON_TYPES = {"str": str, "int": int, "bool": bool, "list": list, "dict": dict, "path": str}
 
@@ -96,3 +96,32 @@ def test_readme_documents_every_variable_with_its_default(role):
     assert sorted(rows) == sorted(values)
     for name, shown in rows.items():
         assert yaml.safe_load(shown) == values[name], name
+
+
+# The internal service layer: its interface is the union of its entry points' options.
+SERVICE_ENTRY_POINTS = ["account", "deploy", "main", "probe", "stop"]
+
+
+def test_service_layer_entry_points_and_defaults_agree():
+    service = specs("_service")
+    assert sorted(service) == SERVICE_ENTRY_POINTS
+    values = defaults("_service")
+    options = {}
+    for entry_point in service.values():
+        for name, spec in (entry_point.get("options") or {}).items():
+            assert name.startswith("_service_"), name
+            assert spec.get("description"), name
+            options.setdefault(name, spec)
+    # An optional variable has its default in defaults/main.yml, the same in every entry
+    # point; a required one has none (a missing one is then refused by Ansible).
+    for name, spec in options.items():
+        if spec.get("required"):
+            assert name not in values, name
+        else:
+            assert values[name] == spec.get("default"), name
+    assert set(values) <= set(options)
+
+
+def test_service_layer_refuses_to_run_on_its_own():
+    tasks = yaml.safe_load((ROOT / "roles/_service/tasks/main.yml").read_text())
+    assert [next(key for key in task if key != "name") for task in tasks] == ["ansible.builtin.fail"]

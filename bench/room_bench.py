@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Benchmark: a simulated lab room provisioned four ways, measured side by side in one run.
 
 Each variant gets a fresh room of N systemd containers (the Molecule images), and every
@@ -62,10 +62,11 @@ HEALTH_POLL = (
 
 
 def sh(*argv, check=True, capture=True, env=None, timeout=3600):
-    result = subprocess.run(argv, capture_output=capture, text=True, env=env, timeout=timeout)
+    # check=False: a failure is raised below with the command's output, which CalledProcessError hides.
+    result = subprocess.run(argv, capture_output=capture, text=True, env=env, timeout=timeout, check=False)
     if check and result.returncode != 0:
-        raise RuntimeError("%s failed (rc %d):\n%s\n%s" % (shlex.join(argv), result.returncode,
-                                                          (result.stdout or "")[-3000:], (result.stderr or "")[-3000:]))
+        raise RuntimeError("%s failed (rc %d):\n%s\n%s" % (
+            shlex.join(argv), result.returncode, (result.stdout or "")[-3000:], (result.stderr or "")[-3000:]))
     return result
 
 
@@ -230,7 +231,7 @@ def with_role(prefix, count, cache, results_dir):
         }}))
         report_dir = results_dir / ("reports-%s" % prefix)
         before = room.counters()
-        wall, _ = playbook(inventory, "playbooks/provision.yml", report_dir)
+        wall, _changed = playbook(inventory, "playbooks/provision.yml", report_dir)
         upstream = room.upstream_bytes(before, room.counters())
         rerun, rerun_changed = playbook(inventory, "playbooks/provision.yml", report_dir)
         playbook(inventory, "playbooks/status.yml", report_dir)

@@ -24,7 +24,7 @@ description:
     Errors that waiting cannot fix (a refused Host header, a failed login) end the wait at once.
   - Never changes anything on the server; it always reports C(changed=false).
 author:
-  - labroom.mlflow contributors
+  - labroom.mlflow contributors (@labroom)
 options:
   url:
     description:
@@ -310,7 +310,7 @@ class TrackingServer:
         """Every item of a paginated search (POST with a JSON body), up to MAX_PAGES pages."""
         items = []
         token = None
-        for _ in range(MAX_PAGES):
+        for _page in range(MAX_PAGES):
             page = self.get_json(path, body=dict(body, page_token=token) if token else body)
             items.extend(page.get(key, []))
             token = page.get("next_page_token")

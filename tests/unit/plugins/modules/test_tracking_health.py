@@ -14,10 +14,6 @@ from ansible_collections.labroom.mlflow.plugins.modules import tracking_health
 BASE = "http://lab-pc-07:8080"
 
 
-
-
-
-
 class FakeServer:
     """Answers fetch_url like a healthy MLflow 3 server; tests change `routes` to break it."""
 
@@ -68,8 +64,6 @@ def run(run_module, server):
         return run_module(**args)
 
     return call
-
-
 
 
 def test_healthy_server_reports_facts_and_no_change(server, run):

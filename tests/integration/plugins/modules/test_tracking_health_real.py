@@ -19,8 +19,6 @@ import pytest
 MLFLOW = shutil.which("mlflow", path=str(Path(sys.executable).parent))
 
 
-
-
 def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -63,10 +61,6 @@ def server(tmp_path_factory):
         log.close()
 
 
-
-
-
-
 def test_waits_for_the_starting_server_and_reports_it_healthy(server, run_module):
     # The first call also waits through the server's start (migrations, worker start-up).
     outcome = run_module(url=server["url"], host_header="lab-pc-07:%d" % server["port"], timeout=120, interval=0.5)
@@ -106,7 +100,7 @@ def test_counts_the_runs_a_client_logged(server, run_module):
             "[mlflow.start_run().__exit__(None, None, None) for _ in range(3)]",
             server["url"],
         ],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True, text=True, timeout=120, check=False,
         env=dict(os.environ, MLFLOW_DISABLE_TELEMETRY="true"),
     )
     assert client.returncode == 0, client.stderr[-2000:]

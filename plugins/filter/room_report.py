@@ -1,0 +1,131 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, labroom.mlflow contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The room report of playbooks/status.yml: one row per lab PC, and the PCs that count as failing.
+
+The filters are documented in room_report_rows.yml and room_report_failing.yml beside this file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+from ansible.errors import AnsibleFilterError
+
+# The columns every row has, whatever is known about the host.
+ROW_DEFAULTS = {
+    "host": "",
+    "url": "",
+    "version": "",
+    "mode": "",
+    "healthy": False,
+    "latency_ms": None,
+    "experiments": None,
+    "runs": None,
+    "db_kib": None,
+    "artifacts_kib": None,
+    "error": "",
+}
+NOT_CHECKED = "not checked: left out of this run (--limit), or the run stopped before the check"
+# A stopped server was stopped on purpose (mlflow_server_state: stopped).
+OK_STATUSES = ("healthy", "stopped")
+# In check mode a new PC runs no server yet, so a failing check is expected there.
+OK_STATUSES_CHECK_MODE = OK_STATUSES + ("failing",)
+
+_LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
+_TRUE = {"yes", "on", "true", "1"}
+_FALSE = {"no", "off", "false", "0"}
+
+
+def _as_bool(value):
+    """What Ansible's `bool` filter makes of `value` (without its deprecation warning)."""
+    if isinstance(value, str):
+        value = value.lower()
+    elif isinstance(value, int):  # bool is an int too
+        value = str(value).lower()
+    try:
+        if value in _TRUE:
+            return True
+        if value in _FALSE:
+            return False
+        return value == 1
+    except TypeError:
+        return False
+
+
+def room_report_row(host, host_vars):
+    """The report row of one host from its variables (a mapping such as hostvars[host]).
+
+    The variables read are mlflow_server_status (the row the role's status entry point
+    records), mlflow_server_unreachable (Ansible's reason when the host could not be reached)
+    and mlflow_server_provision_error (set by playbooks/provision.yml). A null value counts as
+    not set.
+    """
+    if not isinstance(host_vars, Mapping):
+        raise AnsibleFilterError("room_report: the variables of %s are not a mapping: %r" % (host, host_vars))
+    checked = host_vars.get("mlflow_server_status") or {}
+    if not isinstance(checked, Mapping):
+        raise AnsibleFilterError("room_report: mlflow_server_status of %s is not a mapping: %r" % (host, checked))
+    unreachable = host_vars.get("mlflow_server_unreachable")
+    unreachable = "" if unreachable is None else _LINE_BREAKS.sub(" ", str(unreachable)).strip()
+    provision_error = host_vars.get("mlflow_server_provision_error")
+
+    if unreachable:
+        status = "unreachable"
+    elif checked.get("state", "") == "stopped":
+        status = "stopped"
+    elif _as_bool(checked.get("healthy", False)):
+        status = "healthy"
+    elif checked:
+        status = "failing"
+    elif provision_error is not None:
+        status = "failed"
+    else:
+        # Neither checked nor known to have failed: left out by --limit, or the run stopped.
+        status = "unreachable"
+
+    # The first cause known, most direct first.
+    error = (
+        unreachable
+        or checked.get("error", "")
+        or provision_error
+        or ("" if checked else NOT_CHECKED)
+    )
+
+    row = dict(ROW_DEFAULTS, host=host)
+    row.update(checked)
+    row.update(status=status, error=error)
+    return row
+
+
+def room_report_rows(hosts, hostvars):
+    """One report row per host of `hosts`, in that order; see room_report_row."""
+    if isinstance(hosts, (str, bytes, Mapping)) or not isinstance(hosts, Iterable):
+        raise AnsibleFilterError("room_report_rows: expects a list of host names, got %r" % (hosts,))
+    rows = []
+    for host in hosts:
+        # A host hostvars does not know has nothing known about it: not checked.
+        rows.append(room_report_row(host, hostvars[host] if host in hostvars else {}))
+    return rows
+
+
+def room_report_failing(rows, check_mode=False):
+    """The hosts of `rows` whose status is not good enough: not healthy or stopped (nor
+    failing, in check mode)."""
+    ok = OK_STATUSES_CHECK_MODE if _as_bool(check_mode) else OK_STATUSES
+    try:
+        return [row["host"] for row in rows if row["status"] not in ok]
+    except (KeyError, TypeError) as exc:
+        raise AnsibleFilterError("room_report_failing: expects the rows of room_report_rows (%s)" % exc)
+
+
+class FilterModule:
+    """The room report filters."""
+
+    def filters(self):
+        return {
+            "room_report_rows": room_report_rows,
+            "room_report_failing": room_report_failing,
+        }

@@ -1,95 +1,12 @@
 # -*- coding: utf-8 -*-
-# Copyright: contributors to labroom.mlflow
+# Copyright: (c) 2026, labroom.mlflow contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Where a long-running program of the collection lives under each service manager."""
+"""Where a long-running program of the collection lives under each service manager.
+
+The filter is documented in service_layout.yml beside this file.
+"""
 
 from __future__ import annotations
-
-DOCUMENTATION = r"""
-name: service_layout
-short_description: Decide the service manager of a program and the paths it uses
-version_added: 0.3.0
-author:
-  - labroom.mlflow contributors
-description:
-  - Given a service name, the requested service manager and the host's gathered facts, returns
-    the manager that runs the program (C(auto) picks C(launchd) on macOS, C(systemd) where the
-    host booted with it, otherwise C(supervisor)) and every path and command the internal
-    C(labroom.mlflow._service) role and its callers need.
-  - One implementation for every role of the collection, so the tracking server and the package
-    cache cannot choose differently.
-options:
-  _input:
-    description: The service name (systemd unit C(<name>.service), supervisord program, launchd label C(org.labroom.<name>)).
-    type: str
-    required: true
-  manager:
-    description: The requested manager, C(auto), C(systemd), C(supervisor) or C(launchd).
-    type: str
-    default: auto
-  facts:
-    description: The host's C(ansible_facts) (C(os_family) and C(service_mgr) are read).
-    type: dict
-    required: true
-  base_dir:
-    description: The program's own folder; supervisord's files and the runtime directory of non-systemd managers live under it.
-    type: path
-    required: true
-  bin_dir:
-    description: Folder of the venv that holds C(supervisord) and C(supervisorctl) (used under supervisor only).
-    type: path
-    required: true
-"""
-
-EXAMPLES = r"""
-- name: Where the tracking server runs
-  ansible.builtin.set_fact:
-    layout: >-
-      {{ 'mlflow-server' | labroom.mlflow.service_layout(manager='auto', facts=ansible_facts,
-         base_dir='/opt/mlflowserver-lab', bin_dir='/opt/mlflowserver-lab/.venv/bin') }}
-"""
-
-RETURN = r"""
-_value:
-  description: The layout of the service.
-  type: dict
-  contains:
-    manager:
-      description: C(systemd), C(supervisor) or C(launchd).
-      type: str
-    supported:
-      description: Whether this host can run that manager (C(false) for launchd off macOS, systemd on a host not booted with it, supervisor on macOS).
-      type: bool
-    runtime_dir:
-      description: Working directory and C(HOME) of the program; C(/run/<name>) under systemd (RuntimeDirectory), C(<base_dir>/run) elsewhere.
-      type: str
-    definition_file:
-      description: The file the manager runs the program from (unit, supervisord configuration or plist).
-      type: str
-    supervisor_dir:
-      description: supervisord's own directory (socket, pid file, log, configuration); root only.
-      type: str
-    supervisor_conf:
-      description: supervisord's configuration file.
-      type: str
-    supervisorctl:
-      description: Path of supervisorctl.
-      type: str
-    supervisord:
-      description: Path of supervisord.
-      type: str
-    launchd_label:
-      description: The LaunchDaemon's label.
-      type: str
-    status_argv:
-      description: A read-only command that prints the program's state (supervisor, launchd); empty under systemd, where service facts tell.
-      type: list
-      elements: str
-    requirements:
-      description: Python requirements the program's venv needs for this manager (supervisord under supervisor).
-      type: list
-      elements: str
-"""
 
 from ansible.errors import AnsibleFilterError
 

@@ -108,7 +108,7 @@ SPEC_BAD = {
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     cases = dict(GOOD)
-    cases.update({name: variables for name, (variables, _) in {**BAD, **SPEC_BAD}.items()})
+    cases.update({name: variables for name, (variables, _expected) in {**BAD, **SPEC_BAD}.items()})
     return settings_outcomes(ROLE, cases, tmp_path_factory.mktemp("settings"))
 
 
@@ -123,13 +123,13 @@ def test_only_the_two_checks_run(run):
 
 @pytest.mark.parametrize("case", sorted(GOOD))
 def test_good_settings_pass(run, case):
-    outcomes, _ = run
+    outcomes = run[0]
     assert outcomes[case] == (None, None), outcomes[case]
 
 
 @pytest.mark.parametrize("case", sorted(BAD))
 def test_bad_setting_is_refused_by_the_role_naming_the_variable(run, case):
-    outcomes, _ = run
+    outcomes = run[0]
     variables, expected = BAD[case]
     task, result = outcomes[case]
     assert task == SETTINGS_TASK, (task, result)
@@ -138,7 +138,7 @@ def test_bad_setting_is_refused_by_the_role_naming_the_variable(run, case):
 
 
 def test_two_bad_values_are_reported_in_one_message(run):
-    outcomes, _ = run
+    outcomes = run[0]
     message = outcomes["port_and_workers"][1]["msg"]
     assert "mlflow_server_port is '0'" in message and "mlflow_server_workers is '0'" in message, message
     assert message.count("nothing was changed") == 1, message
@@ -146,7 +146,7 @@ def test_two_bad_values_are_reported_in_one_message(run):
 
 @pytest.mark.parametrize("case", sorted(SPEC_BAD))
 def test_wrong_type_or_choice_is_refused_by_the_argument_spec(run, case):
-    outcomes, _ = run
+    outcomes = run[0]
     variables, expected = SPEC_BAD[case]
     task, result = outcomes[case]
     assert task is not None and SPEC_TASK_PREFIX in task, (task, result)

@@ -12,11 +12,10 @@ from __future__ import annotations
 import configparser
 import plistlib
 import shlex
+from pathlib import Path
 
 import pytest
 from playbook_cases import run_cases
-
-from pathlib import Path
 
 PLAYBOOK = Path(__file__).with_name("files") / "check_platform.yml"
 
@@ -75,7 +74,7 @@ def failures(results, case):
 def written(results, case):
     """{path: (module args, content after)} of every file or directory the run would make."""
     files = {}
-    for _, result in results[case]:
+    for _name, result in results[case]:
         args = (result.get("invocation") or {}).get("module_args") or {}
         path = args.get("dest") or args.get("path")
         if path and result.get("action", "").endswith(("file", "template", "copy")):
@@ -107,7 +106,7 @@ def test_the_check_run_passes(results, case):
 def test_root_owned_files_belong_to_wheel_on_a_mac(results, case):
     files = written(results, case)
     assert files, results[case]
-    groups = {path: args.get("group") for path, (args, _) in files.items() if args.get("owner") == "root"}
+    groups = {path: args.get("group") for path, (args, _after) in files.items() if args.get("owner") == "root"}
     assert groups, files
     # macOS has no "root" group: gid 0 is wheel. Root-owned files that are not the service
     # account's belong to wheel.
@@ -117,7 +116,7 @@ def test_root_owned_files_belong_to_wheel_on_a_mac(results, case):
 
 
 def test_the_service_account_is_a_hidden_account_without_a_shell_on_a_mac(results):
-    users = [result["invocation"]["module_args"] for _, result in results["mac"]
+    users = [result["invocation"]["module_args"] for _name, result in results["mac"]
              if result.get("action", "").endswith("user") and "invocation" in result]
     assert len(users) == 1, users
     assert users[0]["shell"] == "/usr/bin/false" and users[0]["hidden"] is True and users[0]["system"] is True
@@ -215,7 +214,8 @@ def test_supervisord_ephemeral_wraps_the_same_command(results):
 
 
 def test_supervisor_goes_into_the_venv_only_where_it_runs_the_server(results):
-    requirements = {case: written(results, case)[BASE + "/requirements.txt"][1] for case in ("linux_noinit", "linux_systemd", "mac")}
+    requirements = {case: written(results, case)[BASE + "/requirements.txt"][1]
+                    for case in ("linux_noinit", "linux_systemd", "mac")}
     assert "supervisor==" in requirements["linux_noinit"]
     assert "supervisor==" not in requirements["linux_systemd"] and "supervisor==" not in requirements["mac"]
 

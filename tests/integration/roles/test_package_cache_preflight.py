@@ -70,7 +70,7 @@ def run(tmp_path_factory):
 def test_only_the_checks_run(run):
     # The spec validation, the settings check, and the fact publishing the cache's URL (tagged
     # always; it sets a fact and changes nothing).
-    _, tasks = run
+    tasks = run[1]
     names = [task.split(" : ", 1)[1] for task in tasks]
     assert names[0].startswith(SPEC_TASK_PREFIX), tasks
     assert names[1:] == ["Check every setting of the package cache", "Publish the URL the lab PCs install from"], tasks

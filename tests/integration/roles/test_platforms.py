@@ -123,8 +123,8 @@ def test_the_service_account_is_a_hidden_account_without_a_shell_on_a_mac(result
 
 
 def test_the_manager_is_picked_from_the_facts(results):
-    definitions = {case: set(written(results, case)) for case in ("mac", "linux_systemd", "linux_noinit",
-                                                                    "linux_systemd_as_supervisor")}
+    cases = ("mac", "linux_systemd", "linux_noinit", "linux_systemd_as_supervisor")
+    definitions = {case: set(written(results, case)) for case in cases}
     assert PLIST in definitions["mac"]
     assert "/etc/systemd/system/mlflow-server.service" in definitions["linux_systemd"]
     assert BASE + "/supervisor/supervisord.conf" in definitions["linux_noinit"]

@@ -50,7 +50,7 @@ def test_supervisor_paths_live_under_the_programs_folder_and_venv():
     conf = BASE + "/supervisor/supervisord.conf"
     assert found["status_argv"] == [BIN + "/supervisorctl", "-c", conf, "status", "mlflow-server"]
     assert found["supervisord"] == BIN + "/supervisord"
-    assert [r.split("==")[0] for r in found["requirements"]] == ["supervisor"]
+    assert [r.split("==", maxsplit=1)[0] for r in found["requirements"]] == ["supervisor"]
 
 
 def test_launchd_paths():

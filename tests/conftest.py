@@ -22,6 +22,11 @@ LINK = COLLECTIONS / "ansible_collections" / "labroom" / "mlflow"
 if not LINK.exists():
     LINK.parent.mkdir(parents=True, exist_ok=True)
     LINK.symlink_to(Path("../../../.."), target_is_directory=True)
+# tests/support: playbook_run, the one reader of playbook results (json callback) that the
+# integration tests, the Molecule side effects and the bench share.
+SUPPORT = ROOT / "tests" / "support"
+if str(SUPPORT) not in sys.path:
+    sys.path.insert(0, str(SUPPORT))
 if str(COLLECTIONS) not in sys.path:
     sys.path.insert(0, str(COLLECTIONS))
 

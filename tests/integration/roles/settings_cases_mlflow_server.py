@@ -1,4 +1,4 @@
-"""The role's settings, checked as users meet them: through the main entry point, so that
+"""Cases of test_settings.py: the role's settings, checked as users meet them: through the main entry point, so that
 Ansible's argument spec validation (types and choices, meta/argument_specs.yml) runs first,
 then the role's own settings check (ranges and values, tasks/preflight_settings.yml).
 
@@ -10,9 +10,6 @@ is installed on the test machine.
 """
 
 from __future__ import annotations
-
-import pytest
-from playbook_cases import SPEC_TASK_PREFIX, assert_refused, assert_refused_by_spec, settings_outcomes
 
 ROLE = "mlflow_server"
 SETTINGS_TASK = "labroom.mlflow.mlflow_server : Check every setting of the role"
@@ -104,50 +101,8 @@ SPEC_BAD = {
                            "argument 'mlflow_server_job_execution' is of type str and we were unable to convert to bool"),
 }
 
+# What runs under --tags mlflow_server_settings after Ansible's spec validation: nothing that acts.
+CHECK_TASKS = ["Check the host and the settings before anything changes", "Check every setting of the role"]
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    cases = dict(GOOD)
-    cases.update({name: variables for name, (variables, _expected) in {**BAD, **SPEC_BAD}.items()})
-    return settings_outcomes(ROLE, cases, tmp_path_factory.mktemp("settings"))
-
-
-def test_only_the_two_checks_run(run):
-    # Nothing that could change this machine: the spec validation, the include of the
-    # preflight (which, under the tag, holds the settings check alone) and that check.
-    tasks = run[1]
-    names = [task.split(" : ", 1)[1] for task in tasks]
-    assert names[0].startswith(SPEC_TASK_PREFIX), tasks
-    assert names[1:] == ["Check the host and the settings before anything changes", "Check every setting of the role"], tasks
-
-
-@pytest.mark.parametrize("case", sorted(GOOD))
-def test_good_settings_pass(run, case):
-    outcomes = run[0]
-    assert outcomes[case] == (None, None), outcomes[case]
-
-
-@pytest.mark.parametrize("case", sorted(BAD))
-def test_bad_setting_is_refused_by_the_role_naming_the_variable(run, case):
-    outcomes = run[0]
-    variables, expected = BAD[case]
-    task, result = outcomes[case]
-    assert task == SETTINGS_TASK, (task, result)
-    # Only the bad variables are reported, not every rule of the role.
-    assert_refused(result, variables, expected, "mlflow_server_")
-
-
-def test_two_bad_values_are_reported_in_one_message(run):
-    outcomes = run[0]
-    message = outcomes["port_and_workers"][1]["msg"]
-    assert "mlflow_server_port is '0'" in message and "mlflow_server_workers is '0'" in message, message
-    assert message.count("nothing was changed") == 1, message
-
-
-@pytest.mark.parametrize("case", sorted(SPEC_BAD))
-def test_wrong_type_or_choice_is_refused_by_the_argument_spec(run, case):
-    outcomes = run[0]
-    variables, expected = SPEC_BAD[case]
-    task, result = outcomes[case]
-    assert task is not None and SPEC_TASK_PREFIX in task, (task, result)
-    assert_refused_by_spec(result, next(iter(variables)), expected)
+# Two bad values on one host: both are named in one message.
+TWO_BAD = ("port_and_workers", ["mlflow_server_port is '0'", "mlflow_server_workers is '0'"])

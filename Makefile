@@ -49,16 +49,15 @@ collection-link:
 lab: venv collection-link
 	$(BIN)/ansible-playbook -i $(INVENTORY) site.yml
 
-# Each stage prints its wall time (scripts/stage). Lint, sanity and unit tests run while the
-# test images are built (debootstrap waits mostly on the network); the integration tests and
-# the Molecule room come after.
+# Each stage prints its wall time (scripts/stage). Lint, sanity, unit and integration tests run
+# while the test images are built (debootstrap waits mostly on the network); the Molecule room
+# comes after.
 STAGE := scripts/stage
 test:
 	@$(STAGE) total $(MAKE) --no-print-directory test-stages
 
 test-stages:
-	$(MAKE) --no-print-directory -j3 --output-sync=target lint sanity unit images
-	$(MAKE) --no-print-directory integration
+	$(MAKE) --no-print-directory -j4 --output-sync=target lint sanity unit integration images
 	$(MAKE) --no-print-directory molecule
 
 ## Parts of `make test` ---------------------------------------------------------------------

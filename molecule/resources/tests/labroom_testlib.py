@@ -50,6 +50,12 @@ def observed(step, host=None):
     return entry
 
 
+def changed_on(run, host):
+    """A recorded playbook run's changed count for a host (None when the host is not in its
+    recap); the counts come from Ansible's json callback (tests/support/playbook_run.py)."""
+    return run["stats"].get(host, {}).get("changed")
+
+
 def why(*runs, log=None):
     """Text for a failed assertion: the playbook runs' accounts and the server's log."""
     return "\n\n".join([run["text"][-4000:] for run in runs if run] + ([log] if log else []))

@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from labroom_testlib import observed, room_hosts, run_client, service_log, stat, why
+from labroom_testlib import changed_on, observed, room_hosts, run_client, service_log, stat, why
 
 testinfra_hosts = room_hosts()
 
@@ -66,7 +66,7 @@ def test_the_run_of_last_term_is_readable_through_the_server(host, conf, old_run
 def test_check_mode_on_the_provisioned_pc_changes_nothing(host):
     run = observed("check_mode")["run"]
     assert run["rc"] == 0, why(run)
-    assert run["stats"][host.backend.host]["changed"] == 0, why(run)
+    assert changed_on(run, host.backend.host) == 0, why(run)
 
 
 def test_a_downgrade_is_refused_and_changes_nothing(host):
@@ -75,7 +75,7 @@ def test_a_downgrade_is_refused_and_changes_nothing(host):
     assert seen["release"] == host.ansible.get_variables()["labroom_upgrade_from"]
     assert run["rc"] != 0, why(run)
     assert "cannot downgrade its database schema" in run["text"], why(run)
-    assert run["stats"][host.backend.host]["changed"] == 0, why(run)
+    assert changed_on(run, host.backend.host) == 0, why(run)
 
 
 def test_backup_then_reset_then_restore(host, old_run):
@@ -88,7 +88,7 @@ def test_backup_then_reset_then_restore(host, old_run):
     refused = seen["reset_unconfirmed"]
     assert refused["rc"] != 0, why(refused)
     assert "Nothing was changed" in refused["text"], why(refused)
-    assert refused["stats"][name]["changed"] == 0, why(refused)
+    assert changed_on(refused, name) == 0, why(refused)
 
     assert seen["reset"]["rc"] == 0, why(seen["reset"], log=seen["log"])
     assert seen["old_run_after_reset"] == {"exists": False}

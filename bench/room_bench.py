@@ -46,6 +46,10 @@ PORT = 8080
 LAB = "/root/mlflowserver-lab"
 VARIANTS = ["handout", "uv_commands", "role", "role_cache"]
 
+# The playbook runner and json-callback reader shared with the Molecule tests.
+sys.path.insert(0, str(ROOT / "tests/support"))
+from playbook_run import run_playbook  # noqa: E402
+
 # Polls /health from inside a container; prints the seconds it waited.
 HEALTH_POLL = (
     "import sys, time, urllib.request\n"
@@ -204,19 +208,13 @@ def by_hand(prefix, count, installer):
 # --- the role -----------------------------------------------------------------------------
 
 def playbook(inventory, playbook_path, report_dir):
-    env = dict(
-        os.environ,
-        ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
-        ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".ansible/collections"),
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_FORKS="10",
-    )
-    started = time.monotonic()
-    result = sh(str(Path(sys.executable).with_name("ansible-playbook")), "-i", str(inventory),
-                "-e", "mlflow_report_dir=%s" % report_dir, str(ROOT / playbook_path), env=env)
-    elapsed = time.monotonic() - started
-    changed = sum(int(m) for m in re.findall(r"^\S+\s+:\s+ok=\d+\s+changed=(\d+)", result.stdout, re.MULTILINE))
-    return elapsed, changed
+    """Run a playbook over the room; (wall seconds, changed count summed over the hosts)."""
+    run = run_playbook(playbook_path, inventories=[inventory], args=["-e", "mlflow_report_dir=%s" % report_dir],
+                       env={"ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_FORKS": "10",
+                            "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".ansible/collections")}, timeout=3600)
+    if run.rc != 0:
+        raise RuntimeError("%s failed:\n%s" % (playbook_path, run.text[-6000:]))
+    return run.elapsed, run.total_changed
 
 
 def with_role(prefix, count, cache, results_dir):

@@ -1,7 +1,8 @@
 """The room's package cache: devpi-server on the cache host, and a room that installed through it.
 
 Also the room-level behaviour that needs several hosts: the report files, and a run where one
-lab PC is unreachable and another has a bad setting.
+lab PC is unreachable and another has a bad setting (made in the side_effect step,
+molecule/default/side_effect_steps.py).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 import testinfra.utils.ansible_runner
 import yaml
 
-from labroom_testlib import PROJECT, changed, run_playbook, stat
+from labroom_testlib import PROJECT, changed_on, observed, stat, why
 
 RUNNER = testinfra.utils.ansible_runner.AnsibleRunner(os.environ["MOLECULE_INVENTORY_FILE"])
 testinfra_hosts = RUNNER.get_hosts("mlflow_package_cache")
@@ -93,30 +94,19 @@ def test_the_report_files_list_every_lab_pc():
         assert '<a href="http://%s:8080">' % name in page
 
 
-def test_one_unreachable_and_one_misconfigured_pc_do_not_stop_the_room(host, tmp_path):
-    # A second run over the lab PCs plus one that does not answer, with a bad setting on one
-    # PC. The cache is left out (--limit; localhost writes the report), so the PCs use
-    # upstream's index for this run.
-    broken, healthy = LAB_PCS[-1], LAB_PCS[0]
-    extra = tmp_path / "broken.yml"
-    extra.write_text(yaml.safe_dump({"all": {"children": {"lab_room": {
-        "vars": {"mlflow_server_index_url": ""},
-        "hosts": {
-            broken: {"mlflow_server_workers": 0},
-            # A PC that is switched off: its container does not exist.
-            "lab-pc-39": {"ansible_connection": "containers.podman.podman", "ansible_host": "lab-pc-39-switched-off"},
-        },
-    }}}}))
-    rc, output = run_playbook("site.yml", "-i", str(extra), "--limit", "lab_room,localhost",
-                              "-e", "mlflow_report_dir=%s" % tmp_path)
-    assert rc != 0, output[-3000:]
-    rows = {row["host"]: row for row in json.loads((tmp_path / "room-report.json").read_text())["hosts"]}
+def test_one_unreachable_and_one_misconfigured_pc_do_not_stop_the_room():
+    # A second site.yml run over the lab PCs plus one that does not answer, with a bad setting
+    # on one PC (the cache left out with --limit; localhost writes the report).
+    seen = observed("unreachable_and_misconfigured")
+    run, rows = seen["run"], seen["rows"]
+    broken, healthy, off = seen["broken"], seen["healthy"], seen["switched_off"]
+    assert run["rc"] != 0, why(run)
     assert rows[healthy]["status"] == "healthy", rows[healthy]
-    assert rows[broken]["status"] == "failed"
-    assert "mlflow_server_workers is '0'" in rows[broken]["error"]
-    assert rows["lab-pc-39"]["status"] == "unreachable"
-    assert rows["lab-pc-39"]["error"]
-    assert "lab-pc-39" in (tmp_path / "room-report.html").read_text()
+    assert rows[broken]["status"] == "failed", rows[broken]
+    assert "mlflow_server_workers is '0'" in rows[broken]["error"], rows[broken]
+    assert rows[off]["status"] == "unreachable", rows[off]
+    assert rows[off]["error"]
+    assert off in seen["html"]
     # Every reachable PC ran; nothing was changed on the misconfigured one (it stopped in
     # preflight) nor on the healthy one (already provisioned).
-    assert changed(output, broken) == 0 and changed(output, healthy) == 0, output[-3000:]
+    assert changed_on(run, broken) == 0 and changed_on(run, healthy) == 0, why(run)

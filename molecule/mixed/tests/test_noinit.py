@@ -1,6 +1,9 @@
-"""No init system: supervisord keeps the server running and logs to mlflow.log."""
+"""No init system: supervisord keeps the server running and logs to mlflow.log.
 
-from labroom_testlib import room_hosts, server_processes, service_log, stat
+The kill -9 happens in the side_effect step (molecule/mixed/side_effect_steps.py).
+"""
+
+from labroom_testlib import observed, room_hosts, server_processes, stat
 
 testinfra_hosts = room_hosts("no_init_pcs")
 
@@ -18,19 +21,13 @@ def test_supervisord_runs_as_root_and_logs_to_mlflow_log(host, conf):
 
 
 def test_killed_server_comes_back_without_ansible(host, conf):
-    # kill -9 the process serving the port (the uvicorn worker, run by the service account);
-    # supervisord must bring a new server up by itself.
-    serving = "pgrep -u %s -f 'uvicorn .*mlflow'" % conf["mlflow_server_user"]
-    before = host.run(serving).stdout.split()
-    assert len(before) == 1, before
-    assert host.run("kill -9 %s", before[0]).rc == 0
-    result = host.ansible(
-        "labroom.mlflow.tracking_health",
-        "url=http://127.0.0.1:%s timeout=120" % conf["mlflow_server_port"],
-        check=False,
-    )
-    assert result["healthy"] is True, str(result) + service_log(host, conf)
-    after = host.run(serving).stdout.split()
-    assert len(after) == 1 and after != before, (before, after)
+    # kill -9 of the process serving the port (the uvicorn worker, run by the service
+    # account); supervisord must have brought a new server up by itself.
+    seen = observed("kill_9", conf["inventory_hostname"])
+    assert len(seen["before"]) == 1, seen["before"]
+    assert seen["kill_rc"] == 0
+    assert seen["health"]["healthy"] is True, str(seen["health"]) + seen["log"]
+    assert len(seen["after"]) == 1 and seen["after"] != seen["before"], (seen["before"], seen["after"])
+    # And it is still the one serving now, under supervisord, as the service account.
     state, users = server_processes(host, conf)
     assert state == "RUNNING" and set(users) == {conf["mlflow_server_user"]}, users

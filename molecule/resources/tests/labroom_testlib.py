@@ -4,6 +4,10 @@ Loaded as a pytest plugin (`-p labroom_testlib`, see .config/molecule/config.yml
 
 Each lab PC's settings are the role's defaults overlaid with the host's inventory variables,
 read from the same files Ansible reads, so the tests never restate a default.
+
+Verify only reads: what changes a host (restarts, reboots, resets, refused playbook runs, a
+student's logged run) happens in Molecule's side_effect step (molecule/resources/side_effect.py),
+which records what it observed; `observed()` reads that record.
 """
 
 from __future__ import annotations
@@ -11,10 +15,7 @@ from __future__ import annotations
 import base64
 import json
 import os
-import re
 import shlex
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -31,29 +32,33 @@ def room_hosts(group="lab_room"):
     return testinfra.utils.ansible_runner.AnsibleRunner(os.environ["MOLECULE_INVENTORY_FILE"]).get_hosts(group)
 
 
-def run_playbook(name, *args, timeout=900):
-    """Run one of the collection's playbooks (path from the repo root) over this scenario's
-    inventory, as an instructor would; return (exit status, output without colour codes)."""
-    env = dict(
-        os.environ,
-        ANSIBLE_COLLECTIONS_PATH=str(PROJECT / ".ansible/collections"),
-        ANSIBLE_ROLES_PATH=str(PROJECT / "roles"),
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_FORCE_COLOR="0",
-    )
-    run = subprocess.run(
-        [str(Path(sys.executable).with_name("ansible-playbook")), "-i", os.environ["MOLECULE_INVENTORY_FILE"],
-         str(PROJECT / name), *args],
-        capture_output=True, text=True, env=env, timeout=timeout,
-    )
-    return run.returncode, re.sub(r"\x1b\[[0-9;]*m", "", run.stdout + run.stderr)
+SIDE_EFFECT = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", ".")) / "side_effect.json"
 
 
-def changed(output, host):
-    """The changed count of a host in the last PLAY RECAP of a playbook's output (None when
-    the host is not in it)."""
-    found = re.findall(r"^%s\s+:\s+ok=\d+\s+changed=(\d+)" % re.escape(host), output, re.MULTILINE)
-    return int(found[-1]) if found else None
+def observed(step, host=None):
+    """What the side_effect step recorded for a step (of the room, or of one host)."""
+    if not SIDE_EFFECT.exists():
+        pytest.fail("%s is missing: run `molecule side_effect` before `molecule verify`" % SIDE_EFFECT)
+    record = json.loads(SIDE_EFFECT.read_text())
+    steps = record["steps"] if host is None else record["hosts"].get(host, {})
+    if step not in steps:
+        pytest.fail("side_effect recorded no step %r%s (recorded: %s)"
+                    % (step, "" if host is None else " on " + host, ", ".join(steps) or "none"))
+    entry = steps[step]
+    if "error" in entry:
+        pytest.fail("side_effect step %r%s raised:\n%s" % (step, "" if host is None else " on " + host, entry["error"]))
+    return entry
+
+
+def changed_on(run, host):
+    """A recorded playbook run's changed count for a host (None when the host is not in its
+    recap); the counts come from Ansible's json callback (tests/support/playbook_run.py)."""
+    return run["stats"].get(host, {}).get("changed")
+
+
+def why(*runs, log=None):
+    """Text for a failed assertion: the playbook runs' accounts and the server's log."""
+    return "\n\n".join([run["text"][-4000:] for run in runs if run] + ([log] if log else []))
 
 
 def settings(host):
@@ -138,47 +143,27 @@ def stat(host, *paths):
     return found
 
 
-_LOGGED = {}
-
-
 def logged_run(host, conf):
-    """The run the client logged on this host (logged once per host and test session)."""
-    key = conf["inventory_hostname"]
-    if key not in _LOGGED:
-        _LOGGED[key] = run_client(host, conf, "log")
-    return _LOGGED[key]
+    """The run a student logged on this host in the side_effect step (the client asserted
+    that it read back the param, the metric and the artifact's content)."""
+    return observed("roundtrip", conf["inventory_hostname"])["logged"]
 
 
 def run_client(host, conf, *args):
     """Run client_roundtrip.py on the host with the venv's Python, as an unprivileged user.
 
     Running as 'nobody' proves the client reaches the data only through the server: that
-    user cannot write to the server's folders.
+    user cannot write to the server's folders. The script goes in on stdin: nothing is
+    written on the host.
     """
     payload = base64.b64encode(CLIENT_SCRIPT.read_bytes()).decode()
-    script = "/tmp/labroom_client_roundtrip.py"
-    out = host.run("echo %s | base64 -d > %s && chmod 0644 %s", payload, script, script)
-    assert out.rc == 0, out.stderr
     url = "http://%s:%s" % (conf["inventory_hostname"], conf["mlflow_server_port"])
-    command = "cd /tmp && HOME=/tmp runuser -u nobody -- %s %s %s %s" % (
+    command = "echo %s | base64 -d | (cd /tmp && HOME=/tmp runuser -u nobody -- %s - %s %s)" % (
+        payload,
         shlex.quote(conf["python"]),
-        script,
         shlex.quote(url),
         " ".join(shlex.quote(a) for a in args),
     )
     out = host.run(command)
     assert out.rc == 0, "client failed:\n%s\n%s%s" % (out.stdout, out.stderr, service_log(host, conf))
     return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-# Before xdist's own hook, which reads these markers to build the groups.
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items):
-    """Loaded as a plugin (-p labroom_testlib): keep each host's tests on one xdist worker, in
-    file order, so the hosts are checked in parallel, each host's client run is made once,
-    and tests that restart or reset a host never overlap with others on it."""
-    for item in items:
-        callspec = getattr(item, "callspec", None)
-        host = callspec.params.get("_testinfra_host") if callspec else None
-        if host is not None:
-            item.add_marker(pytest.mark.xdist_group(name=str(getattr(getattr(host, "backend", None), "host", host))))

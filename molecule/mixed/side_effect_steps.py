@@ -1,0 +1,45 @@
+"""The mixed scenario's side effects (run by molecule/resources/side_effect.py):
+
+  restart_forgets_runs  on each ephemeral PC: a run logged, the service restarted, the run gone
+  kill_9                on each PC without an init system: kill -9 of the process serving the
+                        port, supervisord brings a new one up without Ansible
+
+verify (test_ephemeral.py, test_noinit.py) asserts on what was recorded.
+"""
+
+from __future__ import annotations
+
+import shlex
+
+
+def run(room):
+    for host in room.hosts("ephemeral_pcs"):
+        room.step("restart_forgets_runs", restart_forgets_runs, room, host, host=host)
+    for host in room.hosts("no_init_pcs"):
+        room.step("kill_9", kill_9, room, host, host=host)
+
+
+def restart_forgets_runs(room, host):
+    conf = room.settings(host)
+    seen = {"logged": room.client(host, "log")}
+    seen["exists_before_restart"] = room.client(host, "exists", seen["logged"]["run_id"])
+    restart = room.sh(host, "systemctl restart %s" % shlex.quote(conf["mlflow_server_service_name"]))
+    seen["restart"] = {"rc": restart.returncode, "stderr": restart.stderr[-2000:]}
+    seen["health"] = room.wait_healthy(host, timeout=120)
+    seen["exists_after_restart"] = room.client(host, "exists", seen["logged"]["run_id"])
+    seen["experiments"] = room.http_get(host, "/api/2.0/mlflow/experiments/search?max_results=100")
+    seen["log"] = room.service_log(host)
+    return seen
+
+
+def kill_9(room, host):
+    # The process serving the port: the uvicorn worker, run by the service account.
+    conf = room.settings(host)
+    serving = "pgrep -u %s -f 'uvicorn .*mlflow'" % shlex.quote(conf["mlflow_server_user"])
+    seen = {"before": room.sh(host, serving).stdout.split()}
+    if len(seen["before"]) == 1:
+        seen["kill_rc"] = room.sh(host, "kill -9 %s" % seen["before"][0]).returncode
+        seen["health"] = room.wait_healthy(host, timeout=120)
+        seen["after"] = room.sh(host, serving).stdout.split()
+    seen["log"] = room.service_log(host)
+    return seen

@@ -1,0 +1,231 @@
+#!/usr/bin/env python3
+"""Molecule's side_effect step: act on the room as an instructor (and a student) would, and
+record what was observed, for verify to assert on.
+
+Run on the controller by molecule/resources/playbooks/side_effect.yml. It runs the
+collection's playbooks over the scenario's inventory (with Ansible's json callback, through
+tests/support/playbook_run.py), runs commands on the lab PCs (podman exec, the containers of
+the scenario) and restarts them; it knows the role only by its documented variables
+(defaults/main.yml overlaid with the inventory), not by its tasks.
+
+Steps:
+  1. the scenario's own, from molecule/<scenario>/side_effect_steps.py (`run(room)`), if any:
+     restarts, kill -9, reboots, backup/reset/restore, refused runs...
+  2. on every lab PC, last, so that it sees the final state: a student's first session, a run
+     with a param, a metric and an artifact logged and read back through the server.
+
+Observations go to ${MOLECULE_EPHEMERAL_DIRECTORY}/side_effect.json (rewritten after each
+step): {"steps": {step: {...}}, "hosts": {host: {step: {...}}}}. A step that raised is
+recorded as {"error": traceback}, and the next steps still run; verify reports it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shlex
+import subprocess
+import sys
+import time
+import traceback
+from pathlib import Path
+
+import yaml
+
+PROJECT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY") or Path(__file__).resolve().parents[2])
+sys.path.insert(0, str(PROJECT / "tests/support"))
+from playbook_run import run_playbook  # noqa: E402
+
+DEFAULTS = yaml.safe_load((PROJECT / "roles/mlflow_server/defaults/main.yml").read_text())
+CLIENT_SCRIPT = (PROJECT / "molecule/resources/tests/client_roundtrip.py").read_text()
+RESULTS = "side_effect.json"
+
+# Polls /health from inside a host until it answers OK; prints {"healthy", "seconds", "last"}.
+HEALTH_POLL = (
+    "import json, sys, time, urllib.request\n"
+    "start, last = time.monotonic(), ''\n"
+    "while time.monotonic() - start < float(sys.argv[2]):\n"
+    "    try:\n"
+    "        body = urllib.request.urlopen(sys.argv[1], timeout=5).read().decode()\n"
+    "        if body.strip() == 'OK':\n"
+    "            print(json.dumps({'healthy': True, 'seconds': round(time.monotonic() - start, 1)})); sys.exit(0)\n"
+    "        last = body[:200]\n"
+    "    except Exception as exc:\n"
+    "        last = repr(exc)[:200]\n"
+    "    time.sleep(0.5)\n"
+    "print(json.dumps({'healthy': False, 'seconds': round(time.monotonic() - start, 1), 'last': last}))\n"
+)
+
+HTTP_GET = (
+    "import json, sys, urllib.request, urllib.error\n"
+    "try:\n"
+    "    r = urllib.request.urlopen(sys.argv[1], timeout=20); status, body = r.status, r.read()\n"
+    "except urllib.error.HTTPError as e:\n"
+    "    status, body = e.code, e.read()\n"
+    "print(json.dumps({'status': status, 'body': body.decode('utf-8', 'replace')}))\n"
+)
+
+
+class Room:
+    """The scenario's hosts, the ways to act on them, and the record of what was observed."""
+
+    def __init__(self):
+        self.inventory = os.environ["MOLECULE_INVENTORY_FILE"]
+        self.workdir = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "side_effect"
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.results = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / RESULTS
+        self.data = {"scenario": os.environ.get("MOLECULE_SCENARIO_NAME"), "steps": {}, "hosts": {}}
+        listing = subprocess.run([str(Path(sys.executable).with_name("ansible-inventory")), "-i", self.inventory, "--list"],
+                                 capture_output=True, text=True, check=True)
+        self._inventory = json.loads(listing.stdout)
+        self._conf = {}
+
+    # --- inventory ---------------------------------------------------------------------------
+
+    def hosts(self, group="lab_room"):
+        """The hosts of a group (and of its children), sorted."""
+        found, groups = set(), [group]
+        while groups:
+            entry = self._inventory.get(groups.pop(), {})
+            found.update(entry.get("hosts", []))
+            groups.extend(entry.get("children", []))
+        return sorted(found)
+
+    def hostvars(self, host):
+        return self._inventory.get("_meta", {}).get("hostvars", {}).get(host, {})
+
+    def container(self, host):
+        return self.hostvars(host).get("ansible_host", host)
+
+    def settings(self, host):
+        """The role's defaults overlaid with the host's inventory variables (as the tests read
+        them), and the service manager the PC runs: systemd where it booted with it."""
+        if host not in self._conf:
+            conf = dict(DEFAULTS)
+            conf.update({k: v for k, v in self.hostvars(host).items() if k.startswith("mlflow_server_")})
+            conf["venv_python"] = conf["mlflow_server_base_dir"] + "/.venv/bin/python"
+            manager = conf["mlflow_server_service_manager"]
+            if manager == "auto":
+                manager = "systemd" if self.sh(host, "test -d /run/systemd/system").returncode == 0 else "supervisor"
+            conf["manager"] = manager
+            self._conf[host] = conf
+        return self._conf[host]
+
+    # --- acting -------------------------------------------------------------------------------
+
+    def sh(self, host, script, timeout=600, stdin=None):
+        """A shell command on the lab PC (as root, as over SSH with become)."""
+        interactive = ["-i"] if stdin is not None else []
+        return subprocess.run(["podman", "exec", *interactive, self.container(host), "sh", "-c", script],
+                              input=stdin, capture_output=True, text=True, timeout=timeout)
+
+    def playbook(self, name, *args, inventories=()):
+        """One of the collection's playbooks over the scenario's inventory (plus extra ones)."""
+        return run_playbook(name, inventories=[self.inventory, *inventories], args=args, env={
+            "ANSIBLE_COLLECTIONS_PATH": str(PROJECT / ".ansible/collections"),
+            "ANSIBLE_ROLES_PATH": str(PROJECT / "roles"),
+        })
+
+    def reboot(self, host):
+        """Switch the PC off and on again (its container restarts; systemd boots again)."""
+        done = subprocess.run(["podman", "restart", "-t", "10", self.container(host)], capture_output=True, text=True,
+                              timeout=300)
+        return {"rc": done.returncode, "stderr": done.stderr[-2000:]}
+
+    def wait_healthy(self, host, timeout=300):
+        conf = self.settings(host)
+        url = "http://127.0.0.1:%s/health" % conf["mlflow_server_port"]
+        out = self.sh(host, "%s -c %s %s %s" % (shlex.quote(conf["venv_python"]), shlex.quote(HEALTH_POLL), url, timeout),
+                      timeout=timeout + 60)
+        try:
+            return json.loads(out.stdout.strip().splitlines()[-1])
+        except (IndexError, ValueError):
+            return {"healthy": False, "rc": out.returncode, "output": (out.stdout + out.stderr)[-2000:]}
+
+    def http_get(self, host, path):
+        conf = self.settings(host)
+        url = "http://127.0.0.1:%s%s" % (conf["mlflow_server_port"], path)
+        out = self.sh(host, "%s -c %s %s" % (shlex.quote(conf["venv_python"]), shlex.quote(HTTP_GET), shlex.quote(url)))
+        if out.returncode != 0:
+            raise RuntimeError("GET %s failed: %s" % (url, out.stderr[-2000:]))
+        return json.loads(out.stdout)
+
+    def client(self, host, *args):
+        """client_roundtrip.py (a student's session) on the PC, as the unprivileged user
+        'nobody', which reaches the data only through the server."""
+        conf = self.settings(host)
+        url = "http://%s:%s" % (host, conf["mlflow_server_port"])
+        out = self.sh(host, "cd /tmp && HOME=/tmp runuser -u nobody -- %s - %s" % (
+            shlex.quote(conf["venv_python"]), " ".join(shlex.quote(a) for a in (url, *args))), stdin=CLIENT_SCRIPT)
+        if out.returncode != 0:
+            raise RuntimeError("client %s failed:\n%s\n%s%s" % (" ".join(args), out.stdout[-2000:], out.stderr[-3000:],
+                                                              self.service_log(host)))
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    def service_log(self, host, lines=60):
+        """The server's log (the journal under systemd, mlflow.log elsewhere)."""
+        conf = self.settings(host)
+        if conf["manager"] == "systemd":
+            command = "journalctl -u %s --no-pager -n %d" % (shlex.quote(conf["mlflow_server_service_name"]), lines)
+        else:
+            command = "tail -n %d %s/mlflow.log" % (lines, shlex.quote(conf["mlflow_server_base_dir"]))
+        out = self.sh(host, command)
+        return "\n--- %s on %s ---\n%s" % (command, host, out.stdout or out.stderr)
+
+    # --- recording ------------------------------------------------------------------------------
+
+    def step(self, name, function, *args, host=None):
+        """Run one step, record what it returned (or its traceback) and save the record."""
+        label = name if host is None else "%s on %s" % (name, host)
+        print("%s  %s ..." % (time.strftime("%H:%M:%S"), label), flush=True)
+        started = time.monotonic()
+        try:
+            observed = function(*args)
+        except Exception:  # noqa: BLE001 - recorded, reported by verify
+            observed = {"error": traceback.format_exc()}
+            if host is not None:
+                observed["error"] += self.service_log(host)
+        observed["seconds"] = round(time.monotonic() - started, 1)
+        print("%s  %s: %s in %.1f s" % (time.strftime("%H:%M:%S"), label, "ERROR" if "error" in observed else "done",
+                                        observed["seconds"]), flush=True)
+        if "error" in observed:
+            print(observed["error"], flush=True)
+        if host is None:
+            self.data["steps"][name] = observed
+        else:
+            self.data["hosts"].setdefault(host, {})[name] = observed
+        self.save()
+        return observed
+
+    def save(self):
+        temporary = self.results.with_suffix(".tmp")
+        temporary.write_text(json.dumps(self.data, indent=2, default=str))
+        temporary.replace(self.results)
+
+
+def roundtrip(room, host):
+    """A student's first session: log a run with a param, a metric and an artifact through the
+    server and read it all back (the client asserts each)."""
+    return {"logged": room.client(host, "log")}
+
+
+def main():
+    room = Room()
+    room.results.unlink(missing_ok=True)
+    steps = Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"]) / "side_effect_steps.py"
+    if steps.exists():
+        spec = importlib.util.spec_from_file_location("side_effect_steps", steps)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        module.run(room)
+    for host in room.hosts():
+        room.step("roundtrip", roundtrip, room, host, host=host)
+    errors = [name for name, step in room.data["steps"].items() if "error" in step]
+    errors += ["%s on %s" % (name, host) for host, steps in room.data["hosts"].items()
+               for name, step in steps.items() if "error" in step]
+    print("recorded in %s%s" % (room.results, "; steps that raised: " + ", ".join(errors) if errors else ""))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Molecule's side_effect step: act on the room as an instructor (and a student) would, and
 record what was observed, for verify to assert on.
 
@@ -118,7 +117,7 @@ class Room:
         """A shell command on the lab PC (as root, as over SSH with become)."""
         interactive = ["-i"] if stdin is not None else []
         return subprocess.run(["podman", "exec", *interactive, self.container(host), "sh", "-c", script],
-                              input=stdin, capture_output=True, text=True, timeout=timeout)
+                              input=stdin, capture_output=True, text=True, timeout=timeout, check=False)
 
     def playbook(self, name, *args, inventories=()):
         """One of the collection's playbooks over the scenario's inventory (plus extra ones)."""
@@ -130,7 +129,7 @@ class Room:
     def reboot(self, host):
         """Switch the PC off and on again (its container restarts; systemd boots again)."""
         done = subprocess.run(["podman", "restart", "-t", "10", self.container(host)], capture_output=True, text=True,
-                              timeout=300)
+                              timeout=300, check=False)
         return {"rc": done.returncode, "stderr": done.stderr[-2000:]}
 
     def wait_healthy(self, host, timeout=300):
@@ -159,8 +158,8 @@ class Room:
         out = self.sh(host, "cd /tmp && HOME=/tmp runuser -u nobody -- %s - %s" % (
             shlex.quote(conf["venv_python"]), " ".join(shlex.quote(a) for a in (url, *args))), stdin=CLIENT_SCRIPT)
         if out.returncode != 0:
-            raise RuntimeError("client %s failed:\n%s\n%s%s" % (" ".join(args), out.stdout[-2000:], out.stderr[-3000:],
-                                                              self.service_log(host)))
+            raise RuntimeError("client %s failed:\n%s\n%s%s" % (
+                " ".join(args), out.stdout[-2000:], out.stderr[-3000:], self.service_log(host)))
         return json.loads(out.stdout.strip().splitlines()[-1])
 
     def service_log(self, host, lines=60):

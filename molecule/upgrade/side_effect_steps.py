@@ -73,7 +73,10 @@ def backup_reset_restore(room, host):
     dest = room.workdir / "backups"
     last_term = old_run(room, host)
     seen = {"old_run": last_term}
-    archives = lambda: sorted(str(p) for p in (dest / host).glob("%s-*.tar.gz" % host))  # noqa: E731
+
+    def archives():
+        return sorted(str(p) for p in (dest / host).glob("%s-*.tar.gz" % host))
+
     seen["backup"] = room.playbook("playbooks/backup.yml", "--limit", host,
                                    "-e", "mlflow_server_backup_dest=%s" % dest).to_dict()
     seen["archives_after_backup"] = archives()
@@ -130,7 +133,7 @@ def bad_settings(room, host):
     hostvars = room.hostvars(host)
     aliases = {"bad-%s" % name: dict(variables, ansible_host=room.container(host),
                                      ansible_connection=hostvars.get("ansible_connection", "containers.podman.podman"))
-               for name, (variables, _) in BAD_SETTINGS.items()}
+               for name, (variables, _variable) in BAD_SETTINGS.items()}
     extra = out / "bad.yml"
     extra.write_text(yaml.safe_dump({"all": {"children": {"lab_room": {"hosts": aliases}}}}))
     # Every alias fails: the room report (written on localhost) must still list each one.
@@ -142,7 +145,7 @@ def bad_settings(room, host):
         "run": played.to_dict(),
         "aliases": {"bad-" + name: {"variable": variable, "changed": played.changed("bad-" + name),
                                     "row": rows.get("bad-" + name)}
-                    for name, (_, variable) in BAD_SETTINGS.items()},
+                    for name, (_variables, variable) in BAD_SETTINGS.items()},
         "snapshot_before": before,
         "snapshot_after": room.sh(host, snapshot).stdout,
     }

@@ -44,6 +44,9 @@ class PlaybookRun:
     # Whatever the run printed besides the JSON document (other callbacks, warnings, errors).
     other_output: str = ""
     parsed: bool = True
+    # The json callback's whole document (plays, tasks, per-host results), for callers that
+    # read task results.
+    document: dict = field(default_factory=dict)
 
     def changed(self, host):
         """The host's changed count, or None when the host is not in the recap."""
@@ -122,7 +125,7 @@ def parse(argv, rc, stdout, stderr, elapsed=0.0):
     stats = {host: {name: int(counts.get(key, 0)) for key, name in _STATS.items()}
              for host, counts in document.get("stats", {}).items()}
     return PlaybookRun(argv=argv, rc=rc, elapsed=elapsed, stats=stats, failures=_failures(document),
-                       other_output=other)
+                       other_output=other, document=document)
 
 
 def run_playbook(playbook, inventories=(), args=(), env=None, timeout=1800):
@@ -140,5 +143,5 @@ def run_playbook(playbook, inventories=(), args=(), env=None, timeout=1800):
     environment.update(env or {})
     environment.update(ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json", ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
     started = time.monotonic()
-    done = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=timeout)
+    done = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=timeout, check=False)
     return parse(command, done.returncode, done.stdout, done.stderr, time.monotonic() - started)

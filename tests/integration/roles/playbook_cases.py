@@ -3,30 +3,28 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 
+from playbook_run import run_playbook
+
 ROOT = Path(__file__).resolve().parents[3]
-ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
 
 
 def run_cases(playbook, cases, workdir, group_vars=None, extra_args=()):
     """Run `playbook` with one local host per case (its variables as host vars) and return the
-    json callback's report and the completed process. The play runs from this checkout's
-    ansible.cfg, so labroom.mlflow resolves to the code under test. `extra_args` are added to
-    the ansible-playbook command line (such as --tags)."""
+    json callback's report and the PlaybookRun (tests/support/playbook_run.py). The play runs
+    from this checkout's ansible.cfg, so labroom.mlflow resolves to the code under test.
+    `extra_args` are added to the ansible-playbook command line (such as --tags)."""
     hosts = {name: dict(variables, ansible_connection="local", ansible_python_interpreter=sys.executable)
              for name, variables in cases.items()}
     inventory = Path(workdir) / "inventory.json"
     inventory.write_text(json.dumps({"all": {"hosts": hosts, "vars": group_vars or {}}}))
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
-               ANSIBLE_FORKS="8")
-    run = subprocess.run([str(ANSIBLE_PLAYBOOK), "-i", str(inventory), str(playbook), *extra_args], check=False,
-                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-    return json.loads(run.stdout), run
+    run = run_playbook(playbook, inventories=[inventory], args=extra_args, timeout=300,
+                       env={"ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_FORKS": "8"})
+    assert run.parsed, run.text
+    return run.document, run
 
 
 FILES = Path(__file__).with_name("files")
@@ -49,7 +47,7 @@ def settings_outcomes(role, cases, workdir):
             for host, result in task["hosts"].items():
                 if result.get("failed") and outcomes[host][0] is None:
                     outcomes[host] = (name, result)
-    assert set(report["stats"]) == set(cases), run.stderr
+    assert set(report["stats"]) == set(cases), run.text
     return outcomes, tasks
 
 

@@ -63,7 +63,7 @@ def results(tmp_path_factory):
         for task in play["tasks"]:
             for host, result in task["hosts"].items():
                 found[host].append((task["task"]["name"], result))
-    assert all(found.values()), run.stderr[-3000:]
+    assert all(found.values()), run.text
     return found
 
 

@@ -1,4 +1,3 @@
-#!/usr/bin/env python
 # Test-only module: returns the given facts as this host's facts, so a playbook can run the
 # role's logic for a platform that is not here (macOS, a host without systemd).
 from __future__ import annotations

@@ -3,6 +3,10 @@
   restart_forgets_runs  on each ephemeral PC: a run logged, the service restarted, the run gone
   kill_9                on each PC without an init system: kill -9 of the process serving the
                         port, supervisord brings a new one up without Ansible
+  command_line_change   site.yml with another server command line (2 workers) on every PC:
+                        the service layer rewrites the definition and the server runs the new
+                        command under systemd and supervisord alike; a second run with the
+                        inventory's settings puts it back
 
 verify (test_ephemeral.py, test_noinit.py) asserts on what was recorded.
 """
@@ -17,6 +21,7 @@ def run(room):
         room.step("restart_forgets_runs", restart_forgets_runs, room, host, host=host)
     for host in room.hosts("no_init_pcs"):
         room.step("kill_9", kill_9, room, host, host=host)
+    room.step("command_line_change", command_line_change, room)
 
 
 def restart_forgets_runs(room, host):
@@ -42,4 +47,22 @@ def kill_9(room, host):
         seen["health"] = room.wait_healthy(host, timeout=120)
         seen["after"] = room.sh(host, serving).stdout.split()
     seen["log"] = room.service_log(host)
+    return seen
+
+
+def command_line_change(room):
+    # The server's own command line (the mlflow CLI process) shows which definition runs.
+    def running(host, workers):
+        conf = room.settings(host)
+        found = room.sh(host, "pgrep -u %s -f -- %s" % (shlex.quote(conf["mlflow_server_user"]),
+                                                         shlex.quote("mlflow server .*--workers %d " % workers)))
+        return bool(found.stdout.split())
+
+    hosts = room.hosts()
+    seen = {"changed_run": room.playbook("site.yml", "-e", "mlflow_server_workers=2").to_dict()}
+    seen["changed"] = {host: {"health": room.wait_healthy(host, timeout=180), "two_workers": running(host, 2)}
+                       for host in hosts}
+    seen["back_run"] = room.playbook("site.yml").to_dict()
+    seen["back"] = {host: {"health": room.wait_healthy(host, timeout=180), "one_worker": running(host, 1),
+                           "log": room.service_log(host)} for host in hosts}
     return seen

@@ -54,8 +54,8 @@ def command_line_change(room):
     # The server's own command line (the mlflow CLI process) shows which definition runs.
     def running(host, workers):
         conf = room.settings(host)
-        found = room.sh(host, "pgrep -u %s -f -- %s" % (shlex.quote(conf["mlflow_server_user"]),
-                                                         shlex.quote("mlflow server .*--workers %d " % workers)))
+        pattern = "mlflow server .*--workers %d " % workers
+        found = room.sh(host, "pgrep -u %s -f -- %s" % (shlex.quote(conf["mlflow_server_user"]), shlex.quote(pattern)))
         return bool(found.stdout.split())
 
     hosts = room.hosts()

@@ -142,9 +142,16 @@ class Room:
         except (IndexError, ValueError):
             return {"healthy": False, "rc": out.returncode, "output": (out.stdout + out.stderr)[-2000:]}
 
-    def http_get(self, host, path):
+    def addresses(self, host):
+        """The PC's IPv4 addresses of the moment (a DHCP PC's change when it reboots)."""
+        out = self.sh(host, "ip -4 -o addr show scope global | awk '{print $4}' | cut -d/ -f1")
+        return out.stdout.split()
+
+    def http_get(self, host, path, address="127.0.0.1"):
+        """GET a path of the PC's server from the PC itself, by an address (the Host header a
+        student's browser sends when it opens http://<address>:<port>)."""
         conf = self.settings(host)
-        url = "http://127.0.0.1:%s%s" % (conf["mlflow_server_port"], path)
+        url = "http://%s:%s%s" % (address, conf["mlflow_server_port"], path)
         out = self.sh(host, "%s -c %s %s" % (shlex.quote(conf["venv_python"]), shlex.quote(HTTP_GET), shlex.quote(url)))
         if out.returncode != 0:
             raise RuntimeError("GET %s failed: %s" % (url, out.stderr[-2000:]))

@@ -117,9 +117,19 @@ def restart_kill_reboot(room, host):
                       "health": room.wait_healthy(host),
                       "main_pid_after": room.sh(host, "systemctl show -p MainPID --value %s" % unit).stdout.strip()}
 
+    # A reboot of the PC, which (like a DHCP lab PC) comes back with a new address.
+    addresses_before = room.addresses(host)
     seen["reboot"] = room.reboot(host)
     seen["reboot"]["health"] = room.wait_healthy(host)
     seen["reboot"]["old_run"] = room.client(host, "read", last_term["run_id"], last_term["content"])
+    seen["reboot"]["addresses_before"] = addresses_before
+    seen["reboot"]["addresses_after"] = room.addresses(host)
+    # A student who types the new address: the server answers at once, before any re-run.
+    seen["reboot"]["by_new_address"] = {
+        address: room.http_get(host, "/api/2.0/mlflow/experiments/search?max_results=1", address)["status"]
+        for address in seen["reboot"]["addresses_after"]}
+    # ...and the instructor's next run changes nothing: no address is in the server's unit.
+    seen["reboot"]["site_after_reboot"] = room.playbook("site.yml", "--limit", "%s,localhost" % host).to_dict()
     seen["log"] = room.service_log(host)
     return seen
 

@@ -77,6 +77,17 @@ def test_ui_root_returns_html_for_the_pc_name(host, conf):
     assert "<html" in body.lower()
 
 
+def test_the_pcs_address_of_the_moment_is_accepted(host, conf):
+    # What a student types when they know the PC's address: it is accepted through the private
+    # range patterns, not because the address was listed at install time.
+    addresses = host.run("ip -4 -o addr show scope global | awk '{print $4}' | cut -d/ -f1").stdout.split()
+    assert addresses
+    for address in addresses:
+        status = http_get(host, conf, "/api/2.0/mlflow/experiments/search?max_results=1",
+                          "%s:%s" % (address, conf["mlflow_server_port"]))[0]
+        assert status == 200, (address, service_log(host, conf))
+
+
 def test_foreign_host_header_is_refused(host, conf):
     # --allowed-hosts lists the PC's names, not "*": a DNS-rebinding name is still refused.
     status = http_get(host, conf, "/api/2.0/mlflow/experiments/search?max_results=1", "attacker.example:80")[0]

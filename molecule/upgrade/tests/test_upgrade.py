@@ -116,6 +116,13 @@ def test_the_data_survives_a_restart_kill_9_and_a_reboot(host):
     assert reboot["rc"] == 0, reboot["stderr"]
     assert reboot["health"]["healthy"] is True, str(reboot["health"]) + seen["log"]
     assert reboot["old_run"] == {"read": True}
+    # It came back with a new address, as a DHCP lab PC does; students reach it by that address
+    # at once, and site.yml after the reboot changes nothing (the allowed hosts hold names and
+    # private-range patterns, never the address of the moment).
+    assert reboot["addresses_after"] and set(reboot["addresses_after"]) != set(reboot["addresses_before"]), reboot
+    assert reboot["by_new_address"] and set(reboot["by_new_address"].values()) == {200}, reboot["by_new_address"]
+    assert reboot["site_after_reboot"]["rc"] == 0, reboot["site_after_reboot"]["text"]
+    assert changed_on(reboot["site_after_reboot"], host.backend.host) == 0, reboot["site_after_reboot"]["text"]
 
 
 def test_bad_settings_are_refused_and_leave_the_pc_untouched(host):

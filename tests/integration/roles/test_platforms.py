@@ -155,8 +155,11 @@ def test_launchd_plist_runs_the_server_as_the_service_account(results):
     assert flags["--artifacts-destination"] == BASE + "/mlartifacts"
     assert "--serve-artifacts" in args
     allowed = args[args.index("--allowed-hosts") + 1].split(",")
-    for name in ("mac", "lab-mac-03", "lab-mac-03.lab.school.example", "10.1.2.103", "10.1.2.103:*", "localhost"):
+    for name in ("mac", "mac:*", "lab-mac-03", "lab-mac-03.lab.school.example", "localhost", "127.0.0.1:*", "[::1]",
+                 "10.*", "172.16.*", "172.31.*", "192.168.*"):
         assert name in allowed, name
+    # Only names and patterns: the address the PC has now (DHCP) is not what lets students in.
+    assert "10.1.2.103" not in allowed and "172.32.*" not in allowed and "*" not in allowed
     assert (loaded["UserName"], loaded["GroupName"]) == ("mlflow", "mlflow")
     assert loaded["RunAtLoad"] is True
     assert loaded["KeepAlive"] == {"SuccessfulExit": False}

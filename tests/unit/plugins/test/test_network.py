@@ -69,37 +69,18 @@ HTTP_URL = [
 ]
 
 
-@pytest.mark.parametrize(("value", "expected"), IP_ADDRESS, ids=repr)
-def test_ip_address(value, expected):
-    assert network.ip_address(value) is expected
+CASES = {"ip_address": IP_ADDRESS, "host_name": HOST_NAME, "bind_address": BIND_ADDRESS, "tcp_port": TCP_PORT,
+         "allowed_host_pattern": ALLOWED_HOST_PATTERN, "http_url": HTTP_URL}
 
 
-@pytest.mark.parametrize(("value", "expected"), HOST_NAME, ids=repr)
-def test_host_name(value, expected):
-    assert network.host_name(value) is expected
-
-
-@pytest.mark.parametrize(("value", "expected"), BIND_ADDRESS, ids=repr)
-def test_bind_address(value, expected):
-    assert network.bind_address(value) is expected
-
-
-@pytest.mark.parametrize(("value", "expected"), TCP_PORT, ids=repr)
-def test_tcp_port(value, expected):
-    assert network.tcp_port(value) is expected
-
-
-@pytest.mark.parametrize(("value", "expected"), ALLOWED_HOST_PATTERN, ids=repr)
-def test_allowed_host_pattern(value, expected):
-    assert network.allowed_host_pattern(value) is expected
-
-
-@pytest.mark.parametrize(("value", "expected"), HTTP_URL, ids=repr)
-def test_http_url(value, expected):
-    assert network.http_url(value) is expected
+@pytest.mark.parametrize(("test", "value", "expected"),
+                         [(test, value, expected) for test, cases in CASES.items() for value, expected in cases],
+                         ids=repr)
+def test_value(test, value, expected):
+    assert getattr(network, test)(value) is expected
 
 
 def test_every_test_is_registered_under_its_name():
     tests = network.TestModule().tests()
     assert tests == {name: getattr(network, name) for name in tests}
-    assert sorted(tests) == ["allowed_host_pattern", "bind_address", "host_name", "http_url", "ip_address", "tcp_port"]
+    assert sorted(tests) == sorted(CASES)

@@ -4,6 +4,8 @@
                                  with one PC switched off and a bad setting on another
   reset_in_a_cache_room          reset.yml on one PC of this room with a package cache, as the
                                  README gives it: maintenance never needs the cache
+  one_pc                         site.yml --limit <one PC> alone: a report for that PC, rc 0;
+                                 then with a bad setting: rc != 0 and its reason in the report
 
 verify (test_cache.py) asserts on what was recorded.
 """
@@ -20,6 +22,7 @@ SWITCHED_OFF = "lab-pc-39"
 def run(room):
     room.step("unreachable_and_misconfigured", unreachable_and_misconfigured, room)
     room.step("reset_in_a_cache_room", reset_in_a_cache_room, room)
+    room.step("one_pc", one_pc, room)
 
 
 def unreachable_and_misconfigured(room):
@@ -64,3 +67,16 @@ def reset_in_a_cache_room(room):
         "archives": sorted(str(path) for path in (out / pc).glob("%s-*.tar.gz" % pc)),
         "exists_after_reset": room.client(pc, "exists", logged["run_id"]),
     }
+
+
+def one_pc(room):
+    pc = room.hosts()[-1]
+    seen = {"host": pc}
+    for case, extra in (("healthy", []), ("broken", ["-e", "mlflow_server_workers=0"])):
+        out = room.workdir / ("one-pc-" + case)
+        out.mkdir(exist_ok=True)
+        played = room.playbook("site.yml", "--limit", pc, "-e", "mlflow_report_dir=%s" % out, *extra)
+        report = out / "room-report.json"
+        seen[case] = {"run": played.to_dict(),
+                      "rows": json.loads(report.read_text())["hosts"] if report.exists() else None}
+    return seen

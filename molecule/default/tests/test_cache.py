@@ -118,3 +118,16 @@ def test_a_reset_in_a_room_with_a_cache_runs_without_the_cache():
     assert seen["run"]["rc"] == 0, seen["run"]["text"]
     assert len(seen["archives"]) == 1, seen["archives"]
     assert seen["exists_after_reset"] == {"exists": False}
+
+
+def test_one_pc_alone_in_limit_gets_its_report_and_the_exit_status_tells():
+    # site.yml --limit <pc>, nothing else in --limit (no localhost, no cache host).
+    seen = observed("one_pc")
+    pc, healthy, broken = seen["host"], seen["healthy"], seen["broken"]
+    assert healthy["run"]["rc"] == 0, healthy["run"]["text"]
+    assert changed_on(healthy["run"], pc) == 0, healthy["run"]["text"]
+    assert [(row["host"], row["status"]) for row in healthy["rows"]] == [(pc, "healthy")], healthy["rows"]
+    assert broken["run"]["rc"] != 0, broken["run"]["text"]
+    (row,) = broken["rows"]
+    assert (row["host"], row["status"]) == (pc, "failed"), row
+    assert "mlflow_server_workers is '0'" in row["error"], row

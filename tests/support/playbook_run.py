@@ -41,6 +41,9 @@ class PlaybookRun:
     # [{"host", "task", "msg", "unreachable"}] for every task result that failed (rescued or
     # ignored ones too: a refusal inside a block is still the reason a host stopped).
     failures: list[dict] = field(default_factory=list)
+    # [{"host", "task"}] for every task result that reported a change, so that a count that
+    # should be 0 says which task it was.
+    changes: list[dict] = field(default_factory=list)
     # Whatever the run printed besides the JSON document (other callbacks, warnings, errors).
     other_output: str = ""
     parsed: bool = True
@@ -63,6 +66,8 @@ class PlaybookRun:
         for failure in self.failures:
             lines.append("%s %s | %s | %s" % ("UNREACHABLE" if failure["unreachable"] else "FAILED",
                                               failure["host"], failure["task"], failure["msg"]))
+        for change in self.changes:
+            lines.append("CHANGED %s | %s" % (change["host"], change["task"]))
         for host, counts in sorted(self.stats.items()):
             lines.append("%-24s : %s" % (host, " ".join("%s=%d" % kv for kv in counts.items())))
         if self.other_output.strip():
@@ -72,7 +77,7 @@ class PlaybookRun:
     def to_dict(self):
         """The run as plain data (to record in a JSON file)."""
         return {"argv": self.argv, "rc": self.rc, "elapsed": round(self.elapsed, 1), "stats": self.stats,
-                "failures": self.failures, "text": self.text}
+                "failures": self.failures, "changes": self.changes, "text": self.text}
 
 
 def _message(result):
@@ -95,6 +100,12 @@ def _failures(document):
                         found.append({"host": host, "task": name, "msg": _message(item),
                                       "unreachable": bool(item.get("unreachable"))})
     return found
+
+
+def _changes(document):
+    return [{"host": host, "task": task.get("task", {}).get("name", "")}
+            for play in document.get("plays", []) for task in play.get("tasks", [])
+            for host, result in task.get("hosts", {}).items() if result.get("changed")]
 
 
 def _split(stdout):
@@ -125,7 +136,7 @@ def parse(argv, rc, stdout, stderr, elapsed=0.0):
     stats = {host: {name: int(counts.get(key, 0)) for key, name in _STATS.items()}
              for host, counts in document.get("stats", {}).items()}
     return PlaybookRun(argv=argv, rc=rc, elapsed=elapsed, stats=stats, failures=_failures(document),
-                       other_output=other, document=document)
+                       changes=_changes(document), other_output=other, document=document)
 
 
 def run_playbook(playbook, inventories=(), args=(), env=None, timeout=1800):

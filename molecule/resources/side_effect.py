@@ -30,14 +30,12 @@ import time
 import traceback
 from pathlib import Path
 
-import yaml
-
 PROJECT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY") or Path(__file__).resolve().parents[2])
 sys.path.insert(0, str(PROJECT / "tests/support"))
+sys.path.insert(0, str(PROJECT / "molecule/resources/tests"))
+import labroom_commands  # noqa: E402
 from playbook_run import run_playbook  # noqa: E402
 
-DEFAULTS = yaml.safe_load((PROJECT / "roles/mlflow_server/defaults/main.yml").read_text())
-CLIENT_SCRIPT = (PROJECT / "molecule/resources/tests/client_roundtrip.py").read_text()
 RESULTS = "side_effect.json"
 
 # Polls /health from inside a host until it answers OK; prints {"healthy", "seconds", "last"}.
@@ -54,15 +52,6 @@ HEALTH_POLL = (
     "        last = repr(exc)[:200]\n"
     "    time.sleep(0.5)\n"
     "print(json.dumps({'healthy': False, 'seconds': round(time.monotonic() - start, 1), 'last': last}))\n"
-)
-
-HTTP_GET = (
-    "import json, sys, urllib.request, urllib.error\n"
-    "try:\n"
-    "    r = urllib.request.urlopen(sys.argv[1], timeout=20); status, body = r.status, r.read()\n"
-    "except urllib.error.HTTPError as e:\n"
-    "    status, body = e.code, e.read()\n"
-    "print(json.dumps({'status': status, 'body': body.decode('utf-8', 'replace')}))\n"
 )
 
 
@@ -101,14 +90,8 @@ class Room:
         """The role's defaults overlaid with the host's inventory variables (as the tests read
         them), and the service manager the PC runs: systemd where it booted with it."""
         if host not in self._conf:
-            conf = dict(DEFAULTS)
-            conf.update({k: v for k, v in self.hostvars(host).items() if k.startswith("mlflow_server_")})
-            conf["venv_python"] = conf["mlflow_server_base_dir"] + "/.venv/bin/python"
-            manager = conf["mlflow_server_service_manager"]
-            if manager == "auto":
-                manager = "systemd" if self.sh(host, "test -d /run/systemd/system").returncode == 0 else "supervisor"
-            conf["manager"] = manager
-            self._conf[host] = conf
+            self._conf[host] = labroom_commands.settings(
+                host, self.hostvars(host), lambda: self.sh(host, "test -d /run/systemd/system").returncode == 0)
         return self._conf[host]
 
     # --- acting -------------------------------------------------------------------------------
@@ -135,7 +118,7 @@ class Room:
     def wait_healthy(self, host, timeout=300):
         conf = self.settings(host)
         url = "http://127.0.0.1:%s/health" % conf["mlflow_server_port"]
-        out = self.sh(host, "%s -c %s %s %s" % (shlex.quote(conf["venv_python"]), shlex.quote(HEALTH_POLL), url, timeout),
+        out = self.sh(host, "%s -c %s %s %s" % (shlex.quote(conf["python"]), shlex.quote(HEALTH_POLL), url, timeout),
                       timeout=timeout + 60)
         try:
             return json.loads(out.stdout.strip().splitlines()[-1])
@@ -150,20 +133,16 @@ class Room:
     def http_get(self, host, path, address="127.0.0.1"):
         """GET a path of the PC's server from the PC itself, by an address (the Host header a
         student's browser sends when it opens http://<address>:<port>)."""
-        conf = self.settings(host)
-        url = "http://%s:%s%s" % (address, conf["mlflow_server_port"], path)
-        out = self.sh(host, "%s -c %s %s" % (shlex.quote(conf["venv_python"]), shlex.quote(HTTP_GET), shlex.quote(url)))
+        out = self.sh(host, labroom_commands.http_get_command(self.settings(host), path, address))
         if out.returncode != 0:
-            raise RuntimeError("GET %s failed: %s" % (url, out.stderr[-2000:]))
+            raise RuntimeError("GET %s by %s failed: %s" % (path, address, out.stderr[-2000:]))
         return json.loads(out.stdout)
 
     def client(self, host, *args):
         """client_roundtrip.py (a student's session) on the PC, as the unprivileged user
         'nobody', which reaches the data only through the server."""
-        conf = self.settings(host)
-        url = "http://%s:%s" % (host, conf["mlflow_server_port"])
-        out = self.sh(host, "cd /tmp && HOME=/tmp runuser -u nobody -- %s - %s" % (
-            shlex.quote(conf["venv_python"]), " ".join(shlex.quote(a) for a in (url, *args))), stdin=CLIENT_SCRIPT)
+        out = self.sh(host, labroom_commands.client_command(self.settings(host), *args),
+                      stdin=labroom_commands.CLIENT_SCRIPT.read_text())
         if out.returncode != 0:
             raise RuntimeError("client %s failed:\n%s\n%s%s" % (
                 " ".join(args), out.stdout[-2000:], out.stderr[-3000:], self.service_log(host)))
@@ -171,11 +150,7 @@ class Room:
 
     def service_log(self, host, lines=60):
         """The server's log (the journal under systemd, mlflow.log elsewhere)."""
-        conf = self.settings(host)
-        if conf["manager"] == "systemd":
-            command = "journalctl -u %s --no-pager -n %d" % (shlex.quote(conf["mlflow_server_service_name"]), lines)
-        else:
-            command = "tail -n %d %s/mlflow.log" % (lines, shlex.quote(conf["mlflow_server_base_dir"]))
+        command = labroom_commands.log_command(self.settings(host), lines)
         out = self.sh(host, command)
         return "\n--- %s on %s ---\n%s" % (command, host, out.stdout or out.stderr)
 

@@ -2,8 +2,8 @@
 
 Loaded as a pytest plugin (`-p labroom_testlib`, see .config/molecule/config.yml).
 
-Each lab PC's settings are the role's defaults overlaid with the host's inventory variables,
-read from the same files Ansible reads, so the tests never restate a default.
+Each lab PC's settings and the commands run on it come from labroom_commands, which the
+side_effect step uses too.
 
 Verify only reads: what changes a host (restarts, reboots, resets, refused playbook runs, a
 student's logged run) happens in Molecule's side_effect step (molecule/resources/side_effect.py),
@@ -20,11 +20,10 @@ from pathlib import Path
 
 import pytest
 import testinfra.utils.ansible_runner
-import yaml
 
-PROJECT = Path(__file__).resolve().parents[3]
-DEFAULTS = yaml.safe_load((PROJECT / "roles/mlflow_server/defaults/main.yml").read_text())
-CLIENT_SCRIPT = Path(__file__).with_name("client_roundtrip.py")
+import labroom_commands
+
+PROJECT = labroom_commands.PROJECT
 
 
 def room_hosts(group="lab_room"):
@@ -63,18 +62,8 @@ def why(*runs, log=None):
 
 def settings(host):
     hostvars = host.ansible.get_variables()
-    merged = dict(DEFAULTS)
-    merged.update({k: v for k, v in hostvars.items() if k.startswith("mlflow_server_")})
-    merged["inventory_hostname"] = hostvars["inventory_hostname"]
-    merged["venv"] = merged["mlflow_server_base_dir"] + "/.venv"
-    merged["python"] = merged["venv"] + "/bin/python"
-    # The service manager the role chose: systemd where the host booted with it.
-    manager = merged["mlflow_server_service_manager"]
-    if manager == "auto":
-        manager = "systemd" if host.file("/run/systemd/system").is_directory else "supervisor"
-    merged["manager"] = manager
-    merged["supervisor_conf"] = merged["mlflow_server_base_dir"] + "/supervisor/supervisord.conf"
-    return merged
+    return labroom_commands.settings(hostvars["inventory_hostname"], hostvars,
+                                     lambda: host.file("/run/systemd/system").is_directory)
 
 
 @pytest.fixture(scope="module")
@@ -86,11 +75,7 @@ def conf(host):
 def service_log(host, conf, lines=60):
     """The server's log (the journal under systemd, mlflow.log elsewhere), to print beside a
     failed assertion."""
-    unit = conf["mlflow_server_service_name"]
-    if conf["manager"] == "systemd":
-        command = "journalctl -u %s --no-pager -n %s" % (shlex.quote(unit), lines)
-    else:
-        command = "tail -n %s %s/mlflow.log" % (lines, shlex.quote(conf["mlflow_server_base_dir"]))
+    command = labroom_commands.log_command(conf, lines)
     out = host.run(command)
     return "\n--- %s ---\n%s" % (command, out.stdout or out.stderr)
 
@@ -117,17 +102,7 @@ def server_processes(host, conf):
 
 def http_get(host, conf, path, host_header=None):
     """GET a path of the host's server from the host itself; return (status, body)."""
-    url = "http://127.0.0.1:%s%s" % (conf["mlflow_server_port"], path)
-    code = (
-        "import json, sys, urllib.request, urllib.error\n"
-        "req = urllib.request.Request(sys.argv[1], headers={'Host': sys.argv[2]} if sys.argv[2] else {})\n"
-        "try:\n"
-        "    r = urllib.request.urlopen(req, timeout=20); status, body = r.status, r.read()\n"
-        "except urllib.error.HTTPError as e:\n"
-        "    status, body = e.code, e.read()\n"
-        "print(json.dumps({'status': status, 'body': body.decode('utf-8', 'replace')}))\n"
-    )
-    out = host.run("%s -c %s %s %s", conf["python"], code, url, host_header or "")
+    out = host.run(labroom_commands.http_get_command(conf, path, host_header=host_header or ""))
     assert out.rc == 0, out.stderr + service_log(host, conf)
     answer = json.loads(out.stdout)
     return answer["status"], answer["body"]
@@ -156,14 +131,7 @@ def run_client(host, conf, *args):
     user cannot write to the server's folders. The script goes in on stdin: nothing is
     written on the host.
     """
-    payload = base64.b64encode(CLIENT_SCRIPT.read_bytes()).decode()
-    url = "http://%s:%s" % (conf["inventory_hostname"], conf["mlflow_server_port"])
-    command = "echo %s | base64 -d | (cd /tmp && HOME=/tmp runuser -u nobody -- %s - %s %s)" % (
-        payload,
-        shlex.quote(conf["python"]),
-        shlex.quote(url),
-        " ".join(shlex.quote(a) for a in args),
-    )
-    out = host.run(command)
+    payload = base64.b64encode(labroom_commands.CLIENT_SCRIPT.read_bytes()).decode()
+    out = host.run("echo %s | base64 -d | (%s)" % (payload, labroom_commands.client_command(conf, *args)))
     assert out.rc == 0, "client failed:\n%s\n%s%s" % (out.stdout, out.stderr, service_log(host, conf))
     return json.loads(out.stdout.strip().splitlines()[-1])

@@ -1,7 +1,7 @@
 """Each role's public variables are described once per place that users read, and agree.
 
-defaults/main.yml, meta/argument_specs.yml and the README table must name the same variables,
-with the same defaults; every entry point takes the same options. Types and choices live in the
+defaults/main.yml, meta/argument_specs.yml and the tables of docs/variables.md must name the
+same variables, with the same defaults; every entry point takes the same options. Types and choices live in the
 argument specs alone: tasks/preflight_settings.yml checks what a spec cannot say.
 
 Pure Python: reads the files, runs no playbook.
@@ -17,8 +17,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[3]
 ROLES = ["mlflow_server", "package_cache"]
-ENTRY_POINT_NAMES = {"mlflow_server": ["backup", "installed", "main", "reset", "restore", "status", "warm_cache"],
-                     "package_cache": ["main"]}
+ENTRY_POINT_NAMES = {"mlflow_server": ["backup", "installed", "main", "reset", "restore", "status"],
+                     "package_cache": ["main", "status"]}
+VARIABLES_DOC = ROOT / "docs" / "variables.md"
 PYTHON_TYPES = {"str": str, "int": int, "bool": bool, "list": list, "dict": dict, "path": str}
 
 
@@ -89,13 +90,19 @@ def test_setting_rules_are_not_in_the_role_vars(role):
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_readme_documents_every_variable_with_its_default(role):
-    readme = (ROOT / "README.md").read_text()
-    rows = dict(re.findall(r"^\| `(%s_\w+)` \| `([^`]*)` \|" % role, readme, re.MULTILINE))
-    values = defaults(role)
-    assert sorted(rows) == sorted(values)
-    for name, shown in rows.items():
-        assert yaml.safe_load(shown) == values[name], name
+def test_variables_doc_documents_every_option_with_its_default(role):
+    # One table row per option of the main entry point: | `name` | `default` | meaning |,
+    # each variable once, and no variable the role does not take.
+    text = VARIABLES_DOC.read_text(encoding="utf-8")
+    found = re.findall(r"^\| `(%s_\w+)` \| `([^`]*)` \|" % role, text, re.MULTILINE)
+    names = [name for name, _shown in found]
+    assert len(names) == len(set(names)), sorted(name for name in names if names.count(name) > 1)
+    options = specs(role)["main"]["options"]
+    assert sorted(names) == sorted(options)
+    for name, shown in found:
+        assert yaml.safe_load(shown) == options[name].get("default"), name
+    # Every row that names a variable of the role is such a row (no default left out).
+    assert len(re.findall(r"^\| `(%s_\w+)`" % role, text, re.MULTILINE)) == len(names)
 
 
 # The internal service layer: its interface is the union of its entry points' options.

@@ -2,9 +2,11 @@
 # Copyright: (c) 2026, labroom.mlflow contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The room report of playbooks/status.yml: one row per lab PC, and the PCs that count as failing.
+"""The room report of playbooks/status.yml: one row per lab PC and per package cache host, and
+the hosts that count as failing.
 
-The filters are documented in room_report_rows.yml and room_report_failing.yml beside this file.
+The filters are documented in room_report_rows.yml, room_report_cache_rows.yml and
+room_report_failing.yml beside this file.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from ansible.errors import AnsibleFilterError
 # The columns every row has, whatever is known about the host.
 ROW_DEFAULTS = {
     "host": "",
+    "role": "server",
     "url": "",
     "version": "",
     "mode": "",
@@ -111,6 +114,51 @@ def room_report_rows(hosts, hostvars):
     return rows
 
 
+def room_report_cache_row(host, host_vars):
+    """The report row of one package cache host, or None when nothing is known about it in
+    this run (left out by --limit).
+
+    The variables read are package_cache_status (the row the package_cache role's status
+    entry point records), package_cache_unreachable (Ansible's reason when the host could not
+    be reached) and package_cache_provision_error (set by playbooks/provision.yml).
+    """
+    if not isinstance(host_vars, Mapping):
+        raise AnsibleFilterError("room_report: the variables of %s are not a mapping: %r" % (host, host_vars))
+    checked = host_vars.get("package_cache_status") or {}
+    if not isinstance(checked, Mapping):
+        raise AnsibleFilterError("room_report: package_cache_status of %s is not a mapping: %r" % (host, checked))
+    unreachable = host_vars.get("package_cache_unreachable")
+    unreachable = "" if unreachable is None else _LINE_BREAKS.sub(" ", str(unreachable)).strip()
+    provision_error = host_vars.get("package_cache_provision_error")
+    if not (checked or unreachable or provision_error is not None):
+        return None
+
+    if unreachable:
+        status = "unreachable"
+    elif provision_error is not None:
+        # It may still answer (an older devpi kept running), but this run could not set it up.
+        status = "failed"
+    elif _as_bool(checked.get("healthy", False)):
+        status = "healthy"
+    else:
+        status = "failing"
+    error = unreachable or (provision_error if provision_error is not None else "") or checked.get("error", "")
+
+    row = dict(ROW_DEFAULTS, host=host)
+    row.update({key: checked[key] for key in ("url", "version") if checked.get(key)})
+    row.update(role="cache", mode="cache", healthy=status == "healthy", status=status, error=str(error))
+    return row
+
+
+def room_report_cache_rows(hosts, hostvars):
+    """One report row per package cache host of `hosts` that was part of this run, in that
+    order; see room_report_cache_row."""
+    if isinstance(hosts, (str, bytes, Mapping)) or not isinstance(hosts, Iterable):
+        raise AnsibleFilterError("room_report_cache_rows: expects a list of host names, got %r" % (hosts,))
+    rows = (room_report_cache_row(host, hostvars[host] if host in hostvars else {}) for host in hosts)
+    return [row for row in rows if row is not None]
+
+
 def room_report_failing(rows, check_mode=False):
     """The hosts of `rows` whose status is not good enough: not healthy or stopped (nor
     failing, in check mode)."""
@@ -127,5 +175,6 @@ class FilterModule:
     def filters(self):
         return {
             "room_report_rows": room_report_rows,
+            "room_report_cache_rows": room_report_cache_rows,
             "room_report_failing": room_report_failing,
         }

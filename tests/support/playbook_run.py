@@ -145,14 +145,28 @@ def run_playbook(playbook, inventories=(), args=(), env=None, timeout=1800):
 
     env: extra environment on top of this process's (ANSIBLE_CONFIG, the collection path...).
     """
-    command = [str(Path(sys.executable).with_name("ansible-playbook"))]
+    command = ["ansible-playbook"]
     for inventory in inventories:
         command += ["-i", str(inventory)]
     command += [str(ROOT / playbook), *[str(a) for a in args]]
+    return run_command(command, env=env, timeout=timeout)
+
+
+def run_command(argv, cwd=None, env=None, timeout=1800):
+    """Run an ansible-playbook command line as a user types it (argv[0] is "ansible-playbook",
+    taken from this Python's environment; relative paths are relative to cwd), with the json
+    stdout callback; return a PlaybookRun."""
+    if not argv or argv[0] != "ansible-playbook":
+        raise ValueError("not an ansible-playbook command: %r" % (argv,))
+    command = [str(Path(sys.executable).with_name("ansible-playbook")), *[str(a) for a in argv[1:]]]
     environment = dict(os.environ)
     environment.setdefault("ANSIBLE_COLLECTIONS_PATH", str(ROOT / ".ansible/collections"))
     environment.update(env or {})
+    if cwd is not None:
+        # As a shell does after cd: the playbooks write reports/ and backups/ under $PWD.
+        environment["PWD"] = str(Path(cwd).resolve())
     environment.update(ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json", ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
     started = time.monotonic()
-    done = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=timeout, check=False)
+    done = subprocess.run(command, capture_output=True, text=True, env=environment, cwd=cwd, timeout=timeout,
+                          check=False)
     return parse(command, done.returncode, done.stdout, done.stderr, time.monotonic() - started)

@@ -1,4 +1,5 @@
-"""Unit tests of the room report filters (labroom.mlflow.room_report_rows, room_report_failing)."""
+"""Unit tests of the room report filters (labroom.mlflow.room_report_rows, room_report_cache_rows,
+room_report_failing)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from ansible_collections.labroom.mlflow.plugins.filter import room_report
 from ansible_collections.labroom.mlflow.plugins.filter.room_report import (
     NOT_CHECKED,
     FilterModule,
+    room_report_cache_rows,
     room_report_failing,
     room_report_row,
     room_report_rows,
@@ -42,13 +44,13 @@ def row(host_vars, host="pc1"):
 
 def test_healthy_row_keeps_the_checked_values():
     result = row({"mlflow_server_status": HEALTHY})
-    assert result == dict(HEALTHY, status="healthy", error="")
+    assert result == dict(HEALTHY, role="server", status="healthy", error="")
 
 
 def test_a_host_without_any_fact_is_unreachable_not_checked():
     result = row({"inventory_hostname": "pc1"})
     assert result == {
-        "host": "pc1", "url": "", "version": "", "mode": "", "healthy": False, "latency_ms": None,
+        "host": "pc1", "role": "server", "url": "", "version": "", "mode": "", "healthy": False, "latency_ms": None,
         "experiments": None, "runs": None, "db_kib": None, "artifacts_kib": None,
         "status": "unreachable", "error": NOT_CHECKED,
     }
@@ -177,8 +179,65 @@ def test_failing_wants_rows():
         room_report_failing([{"host": "pc1"}])
 
 
+CACHE_OK = {"host": "cache", "url": "http://10.0.0.5:3141/root/pypi/+simple/", "version": "6.20.3",
+            "healthy": True, "error": ""}
+
+
+def cache_rows(hostvars, hosts=("cache",)):
+    return room_report_cache_rows(list(hosts), hostvars)
+
+
+def test_a_healthy_cache_has_its_url_version_and_the_cache_role():
+    (result,) = cache_rows({"cache": {"package_cache_status": CACHE_OK}})
+    assert result["role"] == result["mode"] == "cache"
+    assert (result["status"], result["url"], result["version"], result["error"]) == (
+        "healthy", CACHE_OK["url"], "6.20.3", "")
+    assert result["runs"] is None and result["healthy"] is True
+    assert set(result) == set(room_report.ROW_DEFAULTS) | {"status"}
+
+
+def test_a_cache_that_does_not_answer_is_failing_with_the_reason():
+    down = dict(CACHE_OK, healthy=False, version="", error="devpi-server does not answer on http://127.0.0.1:3141")
+    (result,) = cache_rows({"cache": {"package_cache_status": down}})
+    assert (result["status"], result["error"], result["healthy"]) == ("failing", down["error"], False)
+
+
+def test_a_cache_host_switched_off_is_unreachable_with_ansibles_reason():
+    (result,) = cache_rows({"cache": {"package_cache_unreachable": "Failed to connect\n  to the host via ssh"}})
+    assert (result["status"], result["error"], result["url"]) == ("unreachable", "Failed to connect to the host via ssh", "")
+
+
+def test_a_cache_that_failed_to_install_is_failed_even_if_an_old_one_answers():
+    (result,) = cache_rows({"cache": {"package_cache_provision_error": "Install devpi-server: no space",
+                                      "package_cache_status": CACHE_OK}})
+    assert (result["status"], result["error"]) == ("failed", "Install devpi-server: no space")
+
+
+def test_a_cache_host_left_out_of_the_run_has_no_row():
+    hostvars = {"cache": {"package_cache_status": CACHE_OK}, "old": {}, "off": {"package_cache_status": None}}
+    assert [r["host"] for r in cache_rows(hostvars, hosts=("old", "cache", "off", "unknown"))] == ["cache"]
+
+
+def test_a_failing_cache_counts_as_failing_for_the_room():
+    rows = cache_rows({"cache": {"package_cache_unreachable": "down"}})
+    rows += room_report_rows(["pc1"], {"pc1": {"mlflow_server_status": HEALTHY}})
+    assert room_report_failing(rows) == ["cache"]
+
+
+@pytest.mark.parametrize("hosts", ["cache", None, {"cache": {}}])
+def test_cache_rows_want_a_list_of_hosts(hosts):
+    with pytest.raises(AnsibleFilterError, match="list of host names"):
+        room_report_cache_rows(hosts, {})
+
+
+def test_a_cache_status_that_is_not_a_mapping_is_refused():
+    with pytest.raises(AnsibleFilterError, match="package_cache_status of cache"):
+        cache_rows({"cache": {"package_cache_status": "healthy"}})
+
+
 def test_filters_are_registered_under_their_documented_names():
-    assert FilterModule().filters() == {"room_report_rows": room_report_rows, "room_report_failing": room_report_failing}
+    assert FilterModule().filters() == {"room_report_rows": room_report_rows, "room_report_failing": room_report_failing,
+                                        "room_report_cache_rows": room_report_cache_rows}
     assert room_report.OK_STATUSES == ("healthy", "stopped")
 
 
@@ -232,4 +291,5 @@ def test_same_row_as_the_jinja_expression_it_replaces(case):
     variables = {name: trust_as_template(expression) for name, expression in JINJA_ROW.items()}
     variables.update(hostvars=hostvars, item="pc1")
     expected = Templar(loader=DataLoader(), variables=variables).template(trust_as_template("{{ __room_row }}"))
-    assert room_report_rows(["pc1"], hostvars) == [expected]
+    # The filter adds one key the expression did not have: the row's role.
+    assert room_report_rows(["pc1"], hostvars) == [dict(expected, role="server")]

@@ -1,34 +1,119 @@
-"""The default scenario's side effects (run by molecule/resources/side_effect.py):
+"""The default scenario's side effects (run by molecule/resources/side_effect.py): the README's
+operator table, row by row, as an instructor types it, in a room with a package cache.
 
-  unreachable_and_misconfigured  a second site.yml run over the room without its cache host,
-                                 with one PC switched off and a bad setting on another
-  reset_in_a_cache_room          reset.yml on one PC of this room with a package cache, as the
-                                 README gives it: maintenance never needs the cache
-  one_pc                         site.yml --limit <one PC> alone: a report for that PC, rc 0;
-                                 then with a bad setting: rc != 0 and its reason in the report
+  unreachable_and_misconfigured  a site.yml run over the room without its cache host, with
+                                 one PC switched off and a bad setting on another
+  operator_table                 every command of the README's operator table, in the order of
+                                 the table, run from an instructor's directory (site.yml,
+                                 playbooks/, inventory/lab-room.yml: the scenario's inventory)
+                                 exactly as written; only the README's example names are
+                                 replaced: lab-pc-07 by a PC of this room, the example archive
+                                 by the one the backup row made. lab-pc-31 ("add a PC") is a new
+                                 container, added to the inventory first, removed afterwards.
+  one_pc_broken                  site.yml --limit <one PC> alone with a bad setting: rc != 0
+                                 and its reason in the report
+  cache_off                      the cache host switched off, then the whole-room command: the
+                                 PCs are reported healthy, the cache's row says what is wrong,
+                                 the report is written
+  new_addresses                  every PC restarted (podman gives it a new address, as DHCP
+                                 does), the cache host started again: each server answers by
+                                 its new address, and the whole-room command changes nothing
+                                 on the PCs (it brings the cache back)
 
-verify (test_cache.py) asserts on what was recorded.
+verify (tests/test_operator_table.py, tests/test_cache.py) asserts on what was recorded.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import shlex
+import shutil
+import subprocess
+import time
 
 import yaml
 
+# tests/support is on sys.path (molecule/resources/side_effect.py).
+from operator_table import operator_table
+from playbook_run import run_command
+
 SWITCHED_OFF = "lab-pc-39"
+# The README's example names.
+README_PC = "lab-pc-07"
+ADDED_PC = "lab-pc-31"
+README_ARCHIVE = re.compile(r"backups/([\w.-]+)/\1-\d{8}T\d{6}Z\.tar\.gz")
+IMAGE = "localhost/labroom-debian-bookworm:latest"
 
 
 def run(room):
     room.step("unreachable_and_misconfigured", unreachable_and_misconfigured, room)
-    room.step("reset_in_a_cache_room", reset_in_a_cache_room, room)
-    room.step("one_pc", one_pc, room)
+    instructor = Instructor(room)
+    room.step("operator_table", operator_table_rows, room, instructor)
+    room.step("one_pc_broken", one_pc_broken, room, instructor)
+    room.step("cache_off", cache_off, room, instructor)
+    room.step("new_addresses", new_addresses, room, instructor)
+
+
+def row_key(task):
+    """'backup (every PC, ...)' -> 'backup'."""
+    return task.split(" (")[0].strip()
+
+
+class Instructor:
+    """An instructor's checkout: site.yml, playbooks/ and inventory/lab-room.yml (the scenario's
+    hosts and settings, as an instructor's inventory lists them), where the README's commands
+    run as written. The report goes to reports/ and backups to backups/ below it."""
+
+    def __init__(self, room):
+        self.room = room
+        self.dir = room.workdir / "instructor"
+        shutil.rmtree(self.dir, ignore_errors=True)
+        (self.dir / "inventory").mkdir(parents=True)
+        for name in ("site.yml", "playbooks"):
+            (self.dir / name).symlink_to(room.project / name)
+        self.groups = {}
+        for group in ("mlflow_package_cache", "lab_room"):
+            self.groups[group] = {host: self.inventory_vars(host) for host in room.hosts(group)}
+        self.write()
+
+    def inventory_vars(self, host):
+        # Molecule's own variables stay out; so does the scenario's report folder, so that the
+        # report lands in reports/ as the README says.
+        return {key: value for key, value in self.room.hostvars(host).items()
+                if not key.startswith("molecule_") and key != "mlflow_report_dir"}
+
+    def write(self):
+        inventory = {"all": {"children": {group: {"hosts": hosts} for group, hosts in self.groups.items()}}}
+        (self.dir / "inventory/lab-room.yml").write_text(yaml.safe_dump(inventory, sort_keys=False))
+
+    def run(self, command, names=None):
+        """Run one README command in this directory, the README's example names replaced by
+        `names`; return what happened and the report it wrote."""
+        typed = command
+        for example, actual in (names or {}).items():
+            typed = typed.replace(example, actual)
+        argv = shlex.split(typed)
+        shutil.rmtree(self.dir / "reports", ignore_errors=True)
+        played = run_command(argv, cwd=self.dir, env=self.room.ansible_env())
+        report = self.dir / "reports/room-report.json"
+        data = json.loads(report.read_text()) if report.exists() else None
+        return {
+            "readme": command,
+            "typed": typed,
+            "run": played.to_dict(),
+            "report": data,
+            "rows": {row["host"]: row for row in data["hosts"]} if data else {},
+        }
+
+    def archives(self, host):
+        return sorted(path.relative_to(self.dir).as_posix()
+                      for path in (self.dir / "backups" / host).glob("%s-*.tar.gz" % host))
 
 
 def unreachable_and_misconfigured(room):
     # The lab PCs plus one that does not answer, with a bad setting on one PC. The cache host
-    # is left out (--limit; localhost writes the report): PCs that already hold the requested
-    # release need no package index.
+    # is left out (--limit): PCs that already hold the requested release need no package index.
     pcs = room.hosts()
     broken, healthy = pcs[-1], pcs[0]
     out = room.workdir / "unreachable-and-misconfigured"
@@ -41,7 +126,7 @@ def unreachable_and_misconfigured(room):
             SWITCHED_OFF: {"ansible_connection": "containers.podman.podman", "ansible_host": SWITCHED_OFF + "-switched-off"},
         },
     }}}}))
-    played = room.playbook("site.yml", "--limit", "lab_room,localhost", "-e", "mlflow_report_dir=%s" % out,
+    played = room.playbook("site.yml", "--limit", "lab_room", "-e", "mlflow_report_dir=%s" % out,
                            inventories=[extra])
     report, page = out / "room-report.json", out / "room-report.html"
     return {
@@ -54,29 +139,112 @@ def unreachable_and_misconfigured(room):
     }
 
 
-def reset_in_a_cache_room(room):
+def operator_table_rows(room, instructor):
+    table = {row_key(row["task"]): row["commands"] for row in operator_table()}
     pc = room.hosts()[0]
-    out = room.workdir / "reset-in-a-cache-room"
-    out.mkdir(exist_ok=True)
-    logged = room.client(pc, "log")
-    played = room.playbook("playbooks/reset.yml", "--limit", pc, "-e", "mlflow_server_reset_confirm=%s" % pc,
-                           "-e", "mlflow_server_backup_dest=%s" % out)
-    return {
-        "host": pc,
-        "run": played.to_dict(),
-        "archives": sorted(str(path) for path in (out / pc).glob("%s-*.tar.gz" % pc)),
-        "exists_after_reset": room.client(pc, "exists", logged["run_id"]),
-    }
+    names = {README_PC: pc}
+    seen = {"tasks": list(table), "pc": pc, "added_pc": ADDED_PC, "ran": {}}
+    ran = seen["ran"]
+
+    def do(key, index=0, extra_names=None):
+        command = table[key][index]
+        result = instructor.run(command, dict(names, **(extra_names or {})))
+        ran.setdefault(key, []).append(result)
+        room.save()
+        return result
+
+    try:
+        run_rows(room, instructor, table, seen, do)
+    except Exception as exc:
+        exc.observed = seen
+        raise
+    return seen
 
 
-def one_pc(room):
+def run_rows(room, instructor, table, seen, do):
+    pc = seen["pc"]
+    do("whole room")
+    do("one PC")
+    do("report only")
+    # A student's run, so that backup, reset and restore have something to carry.
+    seen["logged"] = room.client(pc, "log")
+    do("backup")
+    seen["archives"] = {host: instructor.archives(host) for host in room.hosts()}
+    do("reset one PC")
+    seen["exists_after_reset"] = room.client(pc, "exists", seen["logged"]["run_id"])
+    # The README's example archive stands for the one the backup row made.
+    (archive,) = seen["archives"][pc]
+    example = README_ARCHIVE.search(table["restore one PC"][0]).group(0)
+    do("restore one PC", extra_names={example.replace(README_PC, pc): archive})
+    seen["exists_after_restore"] = room.client(pc, "exists", seen["logged"]["run_id"])
+    do("upgrade MLflow")
+    do("stop / start the servers", 0)
+    seen["health_when_stopped"] = room.sh(pc, "python3 -c %s" % shlex.quote(
+        "import urllib.request\ntry:\n    urllib.request.urlopen('http://127.0.0.1:8080/health', timeout=5)\n"
+        "    print('answers')\nexcept OSError as exc:\n    print('no answer: %s' % exc)")).stdout.strip()
+    do("stop / start the servers", 1)
+    seen["added"] = add_a_pc(room, instructor, lambda: do("add a PC"))
+
+
+def add_a_pc(room, instructor, run_row):
+    """A new lab PC: a container from the room's image, named as in the README, added to the
+    inventory, provisioned by the README's row, then switched off and taken out again."""
+    container = ADDED_PC
+    subprocess.run(["podman", "rm", "-f", container], capture_output=True, check=False)
+    started = subprocess.run(["podman", "run", "-d", "--name", container, "--hostname", container, "--systemd=always",
+                              IMAGE, "/sbin/init"], capture_output=True, text=True, check=False)
+    if started.returncode != 0:
+        raise RuntimeError("podman run %s failed: %s" % (container, started.stderr))
+    try:
+        booted = subprocess.run(["podman", "exec", container, "systemctl", "is-system-running", "--wait"],
+                                capture_output=True, text=True, timeout=120, check=False).stdout.strip()
+        lab_room = instructor.groups["lab_room"]
+        lab_room[ADDED_PC] = {"ansible_connection": "containers.podman.podman", "ansible_host": container}
+        instructor.write()
+        result = run_row()
+        health = subprocess.run(["podman", "exec", container, "python3", "-c",
+                                 "import urllib.request; print(urllib.request.urlopen("
+                                 "'http://127.0.0.1:8080/health', timeout=10).read().decode())"],
+                                capture_output=True, text=True, timeout=60, check=False)
+        return {"booted": booted, "health": health.stdout.strip() or health.stderr[-500:],
+                "seconds": result["run"]["elapsed"]}
+    finally:
+        instructor.groups["lab_room"].pop(ADDED_PC, None)
+        instructor.write()
+        subprocess.run(["podman", "rm", "-f", "-t", "5", container], capture_output=True, check=False)
+
+
+def one_pc_broken(room, instructor):
+    # site.yml --limit <pc> alone, with a setting that is refused: the run fails and says why.
+    table = {row_key(row["task"]): row["commands"] for row in operator_table()}
     pc = room.hosts()[-1]
-    seen = {"host": pc}
-    for case, extra in (("healthy", []), ("broken", ["-e", "mlflow_server_workers=0"])):
-        out = room.workdir / ("one-pc-" + case)
-        out.mkdir(exist_ok=True)
-        played = room.playbook("site.yml", "--limit", pc, "-e", "mlflow_report_dir=%s" % out, *extra)
-        report = out / "room-report.json"
-        seen[case] = {"run": played.to_dict(),
-                      "rows": json.loads(report.read_text())["hosts"] if report.exists() else None}
+    command = table["one PC"][0] + " -e mlflow_server_workers=0"
+    return {"host": pc, **instructor.run(command, {README_PC: pc})}
+
+
+def cache_off(room, instructor):
+    table = {row_key(row["task"]): row["commands"] for row in operator_table()}
+    (cache,) = room.hosts("mlflow_package_cache")
+    stopped = subprocess.run(["podman", "stop", "-t", "5", room.container(cache)], capture_output=True, text=True,
+                             check=False)
+    result = instructor.run(table["whole room"][0])
+    return {"cache": cache, "podman_stop_rc": stopped.returncode, **result}
+
+
+def new_addresses(room, instructor):
+    table = {row_key(row["task"]): row["commands"] for row in operator_table()}
+    (cache,) = room.hosts("mlflow_package_cache")
+    seen = {"hosts": {}}
+    for host in room.hosts():
+        before = room.addresses(host)
+        rebooted = room.reboot(host)
+        healthy = room.wait_healthy(host)
+        after = room.addresses(host)
+        seen["hosts"][host] = {"before": before, "after": after, "reboot": rebooted, "healthy": healthy,
+                               "by_new_address": [dict(room.http_get(host, "/health", address), address=address)
+                                                  for address in after]}
+    started = subprocess.run(["podman", "start", room.container(cache)], capture_output=True, text=True, check=False)
+    seen["cache_start_rc"] = started.returncode
+    time.sleep(1)
+    seen.update(instructor.run(table["whole room"][0]))
     return seen

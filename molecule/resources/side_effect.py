@@ -102,12 +102,17 @@ class Room:
         return subprocess.run(["podman", "exec", *interactive, self.container(host), "sh", "-c", script],
                               input=stdin, capture_output=True, text=True, timeout=timeout, check=False)
 
+    project = PROJECT
+
+    @staticmethod
+    def ansible_env():
+        """The environment ansible-playbook runs in here: this checkout as labroom.mlflow."""
+        return {"ANSIBLE_COLLECTIONS_PATH": str(PROJECT / ".ansible/collections"),
+                "ANSIBLE_ROLES_PATH": str(PROJECT / "roles")}
+
     def playbook(self, name, *args, inventories=()):
         """One of the collection's playbooks over the scenario's inventory (plus extra ones)."""
-        return run_playbook(name, inventories=[self.inventory, *inventories], args=args, env={
-            "ANSIBLE_COLLECTIONS_PATH": str(PROJECT / ".ansible/collections"),
-            "ANSIBLE_ROLES_PATH": str(PROJECT / "roles"),
-        })
+        return run_playbook(name, inventories=[self.inventory, *inventories], args=args, env=self.ansible_env())
 
     def reboot(self, host):
         """Switch the PC off and on again (its container restarts; systemd boots again)."""
@@ -163,8 +168,9 @@ class Room:
         started = time.monotonic()
         try:
             observed = function(*args)
-        except Exception:  # noqa: BLE001 - recorded, reported by verify
-            observed = {"error": traceback.format_exc()}
+        except Exception as exc:  # noqa: BLE001 - recorded, reported by verify
+            # What the step saw before it raised, when it attached it (exc.observed).
+            observed = dict(getattr(exc, "observed", {}), error=traceback.format_exc())
             if host is not None:
                 observed["error"] += self.service_log(host)
         observed["seconds"] = round(time.monotonic() - started, 1)

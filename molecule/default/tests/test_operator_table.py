@@ -1,0 +1,126 @@
+"""The README's operator table, row by row, as the side_effect step ran it in this room with a
+package cache (molecule/default/side_effect_steps.py): every command of the table was run,
+exactly as written (the README's example PC and archive names aside), and did what its row
+says. Then the cache host switched off, and the PCs restarted with new addresses.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from labroom_testlib import PROJECT, changed_on, observed, room_hosts, why
+
+sys.path.insert(0, str(PROJECT / "tests/support"))
+from operator_table import operator_table  # noqa: E402
+
+LAB_PCS = sorted(room_hosts())
+(CACHE,) = room_hosts("mlflow_package_cache")
+
+
+def ran(key, index=0):
+    return observed("operator_table")["ran"][key][index]
+
+
+def statuses(result):
+    return {host: row["status"] for host, row in result["rows"].items()}
+
+
+def test_every_command_of_the_readme_table_was_run_as_written():
+    seen = observed("operator_table")
+    written = [command for row in operator_table() for command in row["commands"]]
+    run = [result["readme"] for results in seen["ran"].values() for result in results]
+    assert sorted(run) == sorted(written)
+    for results in seen["ran"].values():
+        for result in results:
+            # Only the README's example names were replaced.
+            assert result["typed"].split()[:4] == result["readme"].split()[:4], result["typed"]
+
+
+def test_whole_room_checks_every_pc_and_the_cache():
+    result = ran("whole room")
+    assert result["run"]["rc"] == 0, why(result["run"])
+    assert statuses(result) == {**{pc: "healthy" for pc in LAB_PCS}, CACHE: "healthy"}
+    assert result["rows"][CACHE]["mode"] == "cache" and result["rows"][CACHE]["version"], result["rows"][CACHE]
+    assert all(changed_on(result["run"], pc) == 0 for pc in LAB_PCS), why(result["run"])
+
+
+def test_one_pc_and_report_only():
+    one, report = ran("one PC"), ran("report only")
+    pc = observed("operator_table")["pc"]
+    assert one["run"]["rc"] == 0 and statuses(one) == {pc: "healthy"}, why(one["run"])
+    assert report["run"]["rc"] == 0, why(report["run"])
+    assert statuses(report) == {**{p: "healthy" for p in LAB_PCS}, CACHE: "healthy"}
+    assert report["run"]["stats"].keys() <= set(LAB_PCS) | {CACHE}
+    assert report["run"]["changes"] == [], why(report["run"])
+
+
+def test_backup_reset_restore_carry_a_students_run():
+    seen = observed("operator_table")
+    backup, reset, restore = ran("backup"), ran("reset one PC"), ran("restore one PC")
+    for result in (backup, reset, restore):
+        assert result["run"]["rc"] == 0, why(result["run"])
+    # One archive per PC, on the controller, below the directory the command ran in.
+    assert {pc: len(found) for pc, found in seen["archives"].items()} == {pc: 1 for pc in LAB_PCS}
+    assert seen["exists_after_reset"] == {"exists": False}
+    assert seen["exists_after_restore"] == {"exists": True}
+    assert restore["typed"].endswith(seen["archives"][seen["pc"]][0])
+
+
+def test_upgrade_to_the_installed_release_changes_nothing():
+    result = ran("upgrade MLflow")
+    assert result["run"]["rc"] == 0, why(result["run"])
+    assert all(changed_on(result["run"], pc) == 0 for pc in LAB_PCS), why(result["run"])
+    assert {result["rows"][pc]["version"] for pc in LAB_PCS} == {"3.17.2"}
+
+
+def test_stop_then_start():
+    seen = observed("operator_table")
+    stop, start = ran("stop / start the servers", 0), ran("stop / start the servers", 1)
+    assert stop["run"]["rc"] == 0, why(stop["run"])
+    assert {pc: stop["rows"][pc]["status"] for pc in LAB_PCS} == {pc: "stopped" for pc in LAB_PCS}
+    assert seen["health_when_stopped"].startswith("no answer"), seen["health_when_stopped"]
+    assert start["run"]["rc"] == 0, why(start["run"])
+    assert {pc: start["rows"][pc]["status"] for pc in LAB_PCS} == {pc: "healthy" for pc in LAB_PCS}
+
+
+def test_a_pc_added_to_the_inventory_is_provisioned_from_the_cache():
+    seen = observed("operator_table")
+    result, added = ran("add a PC"), seen["added"]
+    assert result["run"]["rc"] == 0, why(result["run"])
+    assert statuses(result) == {seen["added_pc"]: "healthy"}
+    assert added["health"] == "OK", added
+
+
+def test_one_broken_pc_alone_fails_with_its_reason():
+    seen = observed("one_pc_broken")
+    assert seen["run"]["rc"] != 0, why(seen["run"])
+    (row,) = seen["rows"].values()
+    assert (row["host"], row["status"]) == (seen["host"], "failed"), row
+    assert "mlflow_server_workers is '0'" in row["error"], row
+    assert changed_on(seen["run"], seen["host"]) == 0, why(seen["run"])
+
+
+def test_with_the_cache_switched_off_the_room_is_still_checked_and_reported():
+    seen = observed("cache_off")
+    assert seen["podman_stop_rc"] == 0
+    assert seen["report"] is not None, why(seen["run"])
+    assert {pc: seen["rows"][pc]["status"] for pc in LAB_PCS} == {pc: "healthy" for pc in LAB_PCS}
+    cache = seen["rows"][CACHE]
+    assert cache["role"] == "cache" and cache["status"] == "unreachable", cache
+    assert cache["error"], cache
+    assert seen["report"]["hosts_not_healthy"] == [CACHE]
+    # The cache is not healthy, so the run says so; the PCs changed nothing.
+    assert seen["run"]["rc"] != 0, why(seen["run"])
+    assert all(changed_on(seen["run"], pc) == 0 for pc in LAB_PCS), why(seen["run"])
+
+
+def test_after_a_restart_with_new_addresses_each_pc_answers_and_nothing_changes():
+    seen = observed("new_addresses")
+    for pc, host in seen["hosts"].items():
+        assert host["reboot"]["rc"] == 0 and host["healthy"]["healthy"], host
+        assert host["after"] and set(host["after"]) != set(host["before"]), host
+        for answer in host["by_new_address"]:
+            assert (answer["status"], answer["body"]) == (200, "OK"), (pc, answer)
+    assert seen["run"]["rc"] == 0, why(seen["run"])
+    assert statuses(seen) == {**{pc: "healthy" for pc in LAB_PCS}, CACHE: "healthy"}
+    assert all(changed_on(seen["run"], pc) == 0 for pc in LAB_PCS), why(seen["run"])

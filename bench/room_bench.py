@@ -45,6 +45,8 @@ PACKAGES = [("mlflow[extras]==%s" % VERSION if p == "mlflow[extras]" else p) for
 PORT = 8080
 LAB = "/root/mlflowserver-lab"
 VARIANTS = ["handout", "uv_commands", "role", "role_cache"]
+# A school's uplink, for the column that says what the upstream bytes would cost there.
+UPLINK_BITS_PER_S = 100e6
 
 # The playbook runner and json-callback reader shared with the Molecule tests.
 sys.path.insert(0, str(ROOT / "tests/support"))
@@ -289,6 +291,10 @@ def main():
 
     # The package set one PC needs: what the room's cache holds after serving the room.
     package_set = figures.get("role_cache", {}).pop("cache_files_bytes", None)
+    # What the room's upstream bytes would take through a school's 100 Mbit/s uplink: where a
+    # cache pays, whatever this machine's own connection is.
+    for f in figures.values():
+        f["uplink_100mbit_s"] = round(f["upstream_bytes"] * 8 / UPLINK_BITS_PER_S, 1)
     result = {
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "image": IMAGE},
         "mlflow_version": VERSION,
@@ -300,6 +306,8 @@ def main():
                                               figures.get("uv_commands", {}).get("wall_to_healthy_s")),
             "handout_vs_role_wall": ratio(figures.get("handout", {}).get("wall_to_healthy_s"),
                                           figures.get("role", {}).get("wall_to_healthy_s")),
+            "role_cache_vs_role_wall": ratio(figures.get("role_cache", {}).get("wall_to_healthy_s"),
+                                             figures.get("role", {}).get("wall_to_healthy_s")),
             "role_cache_upstream_vs_package_set": ratio(figures.get("role_cache", {}).get("upstream_bytes"), package_set),
             "role_upstream_vs_role_cache_upstream": ratio(figures.get("role", {}).get("upstream_bytes"),
                                                           figures.get("role_cache", {}).get("upstream_bytes")),
@@ -307,11 +315,12 @@ def main():
     }
     output.write_text(json.dumps(result, indent=2) + "\n")
 
-    print("\n%-12s %5s %10s %12s %8s %8s %14s %14s" % (
-        "variant", "hosts", "healthy_s", "upstream_MB", "rerun_s", "changed", "rss_mb(max)", "ready_s(max)"))
+    print("\n%-12s %5s %10s %12s %14s %8s %8s %14s %14s" % (
+        "variant", "hosts", "healthy_s", "upstream_MB", "uplink100_s", "rerun_s", "changed", "rss_mb(max)",
+        "ready_s(max)"))
     for name, f in figures.items():
-        print("%-12s %5d %10.1f %12.1f %8.1f %8s %14.1f %14.2f" % (
-            name, f["hosts"], f["wall_to_healthy_s"], f["upstream_bytes"] / 1e6, f["rerun_s"],
+        print("%-12s %5d %10.1f %12.1f %14.1f %8.1f %8s %14.1f %14.2f" % (
+            name, f["hosts"], f["wall_to_healthy_s"], f["upstream_bytes"] / 1e6, f["uplink_100mbit_s"], f["rerun_s"],
             "-" if f["rerun_changed"] is None else f["rerun_changed"], max(f["server_rss_mb"]), max(f["server_ready_s"])))
     if package_set:
         print("package set one PC needs (cached by the room's cache): %.1f MB" % (package_set / 1e6))

@@ -15,7 +15,7 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export CONTAINERS_CONF := $(CURDIR)/molecule/resources/podman/containers.conf
 
-.PHONY: help lab test test-stages bench lint sanity unit integration molecule images host-packages venv test-venv collection-link build clean
+.PHONY: help lab test test-stages checks bench lint sanity unit integration molecule images host-packages venv test-venv collection-link build clean
 
 help:
 	@echo "make lab    set up the controller (.venv) and provision $(INVENTORY)"
@@ -50,15 +50,20 @@ lab: venv collection-link
 	$(BIN)/ansible-playbook -i $(INVENTORY) site.yml
 
 # Each stage prints its wall time (scripts/stage). Lint, sanity, unit and integration tests run
-# while the test images are built (debootstrap waits mostly on the network); the Molecule room
-# comes after.
+# while the test images are built (debootstrap waits mostly on the network) and the Molecule
+# room starts as soon as they are there (its scenarios one after the other). The checks'
+# output is printed whole when each ends; Molecule's as it goes.
 STAGE := scripts/stage
 test:
 	@$(STAGE) total $(MAKE) --no-print-directory test-stages
 
+# The controller environment first, once: the parallel parts below all need it.
 test-stages:
-	$(MAKE) --no-print-directory -j4 --output-sync=target lint sanity unit integration images
-	$(MAKE) --no-print-directory molecule
+	$(MAKE) --no-print-directory test-venv collection-link
+	$(MAKE) --no-print-directory -j2 checks molecule
+
+checks:
+	$(MAKE) --no-print-directory -j4 --output-sync=target lint sanity unit integration
 
 ## Parts of `make test` ---------------------------------------------------------------------
 lint: test-venv collection-link

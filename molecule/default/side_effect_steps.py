@@ -14,7 +14,8 @@ operator table, row by row, as an instructor types it, in a room with a package 
                                  and its reason in the report
   cache_off                      the cache host switched off, then the whole-room command: the
                                  PCs are reported healthy, the cache's row says what is wrong,
-                                 the report is written
+                                 the report is written; then a new PC (lab-pc-32) added with the
+                                 add-a-PC row installs from upstream (the fallback)
   new_addresses                  every PC restarted (podman gives it a new address, as DHCP
                                  does), the cache host started again: each server answers by
                                  its new address, and the whole-room command changes nothing
@@ -31,6 +32,7 @@ import shlex
 import shutil
 import subprocess
 import time
+from pathlib import Path
 
 import yaml
 
@@ -44,6 +46,12 @@ README_PC = "lab-pc-07"
 ADDED_PC = "lab-pc-31"
 README_ARCHIVE = re.compile(r"backups/([\w.-]+)/\1-\d{8}T\d{6}Z\.tar\.gz")
 IMAGE = "localhost/labroom-debian-bookworm:latest"
+CACHE_BASE = yaml.safe_load((Path(__file__).resolve().parents[2] / "roles/package_cache/defaults/main.yml")
+                            .read_text())["package_cache_base_dir"]
+# What a PC prints when it installs from upstream because the cache does not answer.
+FALLBACK_SAID = "installing from the installer's default index instead"
+# A PC added while the cache is off (not a README name).
+ADDED_WHILE_CACHE_OFF = "lab-pc-32"
 
 
 def run(room):
@@ -100,7 +108,10 @@ class Instructor:
         data = json.loads(report.read_text()) if report.exists() else None
         return {
             "readme": command,
+            "names": names or {},
             "typed": typed,
+            # A PC that had to install said it did so from upstream (the cache did not answer).
+            "said_fallback": FALLBACK_SAID in json.dumps(played.document),
             "run": played.to_dict(),
             "report": data,
             "rows": {row["host"]: row for row in data["hosts"]} if data else {},
@@ -183,13 +194,24 @@ def run_rows(room, instructor, table, seen, do):
         "import urllib.request\ntry:\n    urllib.request.urlopen('http://127.0.0.1:8080/health', timeout=5)\n"
         "    print('answers')\nexcept OSError as exc:\n    print('no answer: %s' % exc)")).stdout.strip()
     do("stop / start the servers", 1)
-    seen["added"] = add_a_pc(room, instructor, lambda: do("add a PC"))
+    (cache,) = room.hosts("mlflow_package_cache")
+    served_before = files_served(room, cache)
+    seen["added"] = add_a_pc(room, instructor, ADDED_PC, lambda: do("add a PC"))
+    seen["added"]["files_served_by_the_cache"] = files_served(room, cache) - served_before
 
 
-def add_a_pc(room, instructor, run_row):
-    """A new lab PC: a container from the room's image, named as in the README, added to the
-    inventory, provisioned by the README's row, then switched off and taken out again."""
-    container = ADDED_PC
+def files_served(room, cache):
+    """How many package files devpi has served (its log's GET lines for /+f/ files)."""
+    out = room.sh(cache, "grep -c '] GET /root/pypi/+f/' %s/devpi.log || true" % CACHE_BASE)
+    return int(out.stdout.strip() or 0)
+
+
+def add_a_pc(room, instructor, name, run_row):
+    """A new lab PC: a container from the room's image, added to the inventory, provisioned by
+    run_row(), then switched off and taken out again. As in a room where names resolve (the
+    README's prerequisite), the PC finds the cache host by its inventory name: here through
+    /etc/hosts, since containers do not resolve each other's names."""
+    container = name
     subprocess.run(["podman", "rm", "-f", container], capture_output=True, check=False)
     started = subprocess.run(["podman", "run", "-d", "--name", container, "--hostname", container, "--systemd=always",
                               IMAGE, "/sbin/init"], capture_output=True, text=True, check=False)
@@ -198,18 +220,22 @@ def add_a_pc(room, instructor, run_row):
     try:
         booted = subprocess.run(["podman", "exec", container, "systemctl", "is-system-running", "--wait"],
                                 capture_output=True, text=True, timeout=120, check=False).stdout.strip()
+        (cache,) = room.hosts("mlflow_package_cache")
+        for address in room.addresses(cache):
+            subprocess.run(["podman", "exec", container, "sh", "-c", "echo '%s %s' >> /etc/hosts" % (address, cache)],
+                           capture_output=True, check=False)
         lab_room = instructor.groups["lab_room"]
-        lab_room[ADDED_PC] = {"ansible_connection": "containers.podman.podman", "ansible_host": container}
+        lab_room[name] = {"ansible_connection": "containers.podman.podman", "ansible_host": container}
         instructor.write()
         result = run_row()
         health = subprocess.run(["podman", "exec", container, "python3", "-c",
                                  "import urllib.request; print(urllib.request.urlopen("
                                  "'http://127.0.0.1:8080/health', timeout=10).read().decode())"],
                                 capture_output=True, text=True, timeout=60, check=False)
-        return {"booted": booted, "health": health.stdout.strip() or health.stderr[-500:],
+        return {"host": name, "booted": booted, "health": health.stdout.strip() or health.stderr[-500:],
                 "seconds": result["run"]["elapsed"]}
     finally:
-        instructor.groups["lab_room"].pop(ADDED_PC, None)
+        instructor.groups["lab_room"].pop(name, None)
         instructor.write()
         subprocess.run(["podman", "rm", "-f", "-t", "5", container], capture_output=True, check=False)
 
@@ -227,8 +253,13 @@ def cache_off(room, instructor):
     (cache,) = room.hosts("mlflow_package_cache")
     stopped = subprocess.run(["podman", "stop", "-t", "5", room.container(cache)], capture_output=True, text=True,
                              check=False)
-    result = instructor.run(table["whole room"][0])
-    return {"cache": cache, "podman_stop_rc": stopped.returncode, **result}
+    seen = {"cache": cache, "podman_stop_rc": stopped.returncode, **instructor.run(table["whole room"][0])}
+    # A new PC while the cache is off: it installs from upstream (mlflow_server_index_fallback).
+    added = {}
+    added.update(add_a_pc(room, instructor, ADDED_WHILE_CACHE_OFF, lambda: added.setdefault(
+        "row", instructor.run(table["add a PC"][0], {ADDED_PC: ADDED_WHILE_CACHE_OFF}))))
+    seen["added_while_off"] = added
+    return seen
 
 
 def new_addresses(room, instructor):

@@ -39,7 +39,7 @@ OPERATOR_ROWS = [
     ("restore one PC", [PREFIX + "playbooks/restore.yml --limit lab-pc-07 "
                         "-e mlflow_server_restore_archive=backups/lab-pc-07/lab-pc-07-20261127T091500Z.tar.gz"]),
     ("upgrade MLflow", [PREFIX + "site.yml -e mlflow_server_version=3.17.2"]),
-    ("stop / start", [PREFIX + "site.yml -e mlflow_server_state=stopped", PREFIX + "site.yml"]),
+    ("stop / start", [PREFIX + "site.yml --limit lab_room -e mlflow_server_state=stopped", PREFIX + "site.yml --limit lab_room"]),
     ("add a PC", [PREFIX + "site.yml --limit lab-pc-31"]),
 ]
 

@@ -33,7 +33,11 @@ def test_every_command_of_the_readme_table_was_run_as_written():
     for results in seen["ran"].values():
         for result in results:
             # Only the README's example names were replaced.
-            assert result["typed"].split()[:4] == result["readme"].split()[:4], result["typed"]
+            typed = result["readme"]
+            for example, actual in result["names"].items():
+                typed = typed.replace(example, actual)
+            assert result["typed"] == typed
+            assert set(result["names"]) <= {"lab-pc-07", "backups/%s/%s-20261127T091500Z.tar.gz" % ((seen["pc"],) * 2)}
 
 
 def test_whole_room_checks_every_pc_and_the_cache():
@@ -88,6 +92,19 @@ def test_a_pc_added_to_the_inventory_is_provisioned_from_the_cache():
     result, added = ran("add a PC"), seen["added"]
     assert result["run"]["rc"] == 0, why(result["run"])
     assert statuses(result) == {seen["added_pc"]: "healthy"}
+    assert added["health"] == "OK", added
+    # It installed through the cache: no fallback, and the cache served it files.
+    assert not result["said_fallback"], why(result["run"])
+    assert added["files_served_by_the_cache"] > 0, added
+
+
+def test_a_pc_added_while_the_cache_is_off_installs_from_upstream():
+    added = observed("cache_off")["added_while_off"]
+    row = added["row"]
+    # --limit lab-pc-32 leaves the cache host out of the run: the PC alone decides, and is healthy.
+    assert row["run"]["rc"] == 0, why(row["run"])
+    assert row["said_fallback"], why(row["run"])
+    assert statuses(row) == {added["host"]: "healthy"}, why(row["run"])
     assert added["health"] == "OK", added
 
 

@@ -188,6 +188,9 @@ def run_rows(room, instructor, table, seen, do):
     example = README_ARCHIVE.search(table["restore one PC"][0]).group(0)
     do("restore one PC", extra_names={example.replace(README_PC, pc): archive})
     seen["exists_after_restore"] = room.client(pc, "exists", seen["logged"]["run_id"])
+    do("reset the whole room")
+    seen["exists_after_room_reset"] = room.client(pc, "exists", seen["logged"]["run_id"])
+    seen["archives_after_room_reset"] = {host: instructor.archives(host) for host in room.hosts()}
     do("upgrade MLflow")
     do("stop / start the servers", 0)
     seen["health_when_stopped"] = room.sh(pc, "python3 -c %s" % shlex.quote(

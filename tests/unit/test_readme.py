@@ -36,6 +36,7 @@ OPERATOR_ROWS = [
     ("report only", [PREFIX + "playbooks/status.yml"]),
     ("backup", [PREFIX + "playbooks/backup.yml"]),
     ("reset one PC", [PREFIX + "playbooks/reset.yml --limit lab-pc-07 -e mlflow_server_reset_confirm=lab-pc-07"]),
+    ("reset the whole room", [PREFIX + "playbooks/reset.yml -e \"mlflow_server_reset_confirm='all hosts'\""]),
     ("restore one PC", [PREFIX + "playbooks/restore.yml --limit lab-pc-07 "
                         "-e mlflow_server_restore_archive=backups/lab-pc-07/lab-pc-07-20261127T091500Z.tar.gz"]),
     ("upgrade MLflow", [PREFIX + "site.yml -e mlflow_server_version=3.17.2"]),

@@ -40,12 +40,15 @@ def test_every_command_of_the_readme_table_was_run_as_written():
             assert set(result["names"]) <= {"lab-pc-07", "backups/%s/%s-20261127T091500Z.tar.gz" % ((seen["pc"],) * 2)}
 
 
-def test_whole_room_checks_every_pc_and_the_cache():
+def test_whole_room_checks_every_pc_and_the_cache_and_changes_nothing():
+    # This scenario's idempotence check (its test_sequence has no Molecule idempotence step):
+    # the README's command, run after converge, changes nothing on any host.
     result = ran("whole room")
     assert result["run"]["rc"] == 0, why(result["run"])
     assert statuses(result) == {**{pc: "healthy" for pc in LAB_PCS}, CACHE: "healthy"}
     assert result["rows"][CACHE]["mode"] == "cache" and result["rows"][CACHE]["version"], result["rows"][CACHE]
-    assert all(changed_on(result["run"], pc) == 0 for pc in LAB_PCS), why(result["run"])
+    assert result["run"]["changes"] == [], why(result["run"])
+    assert set(result["run"]["stats"]) == set(LAB_PCS) | {CACHE}
 
 
 def test_one_pc_and_report_only():
@@ -68,6 +71,12 @@ def test_backup_reset_restore_carry_a_students_run():
     assert seen["exists_after_reset"] == {"exists": False}
     assert seen["exists_after_restore"] == {"exists": True}
     assert restore["typed"].endswith(seen["archives"][seen["pc"]][0])
+    # The whole room, confirmed with 'all hosts': an archive of each PC first, then the data gone.
+    room = ran("reset the whole room")
+    assert room["run"]["rc"] == 0, why(room["run"])
+    assert seen["exists_after_room_reset"] == {"exists": False}
+    assert {pc: len(found) for pc, found in seen["archives_after_room_reset"].items()} == {
+        pc: len(seen["archives"][pc]) + (2 if pc == seen["pc"] else 1) for pc in LAB_PCS}
 
 
 def test_upgrade_to_the_installed_release_changes_nothing():

@@ -75,6 +75,8 @@ class Instructor:
 
     def __init__(self, room):
         self.room = room
+        # The README's operator table, read once: {row's task, first words: [commands]}.
+        self.table = {row_key(row["task"]): row["commands"] for row in operator_table()}
         self.dir = room.workdir / "instructor"
         shutil.rmtree(self.dir, ignore_errors=True)
         (self.dir / "inventory").mkdir(parents=True)
@@ -151,7 +153,7 @@ def unreachable_and_misconfigured(room):
 
 
 def operator_table_rows(room, instructor):
-    table = {row_key(row["task"]): row["commands"] for row in operator_table()}
+    table = instructor.table
     pc = room.hosts()[0]
     names = {README_PC: pc}
     seen = {"tasks": list(table), "pc": pc, "added_pc": ADDED_PC, "ran": {}}
@@ -245,14 +247,14 @@ def add_a_pc(room, instructor, name, run_row):
 
 def one_pc_broken(room, instructor):
     # site.yml --limit <pc> alone, with a setting that is refused: the run fails and says why.
-    table = {row_key(row["task"]): row["commands"] for row in operator_table()}
+    table = instructor.table
     pc = room.hosts()[-1]
     command = table["one PC"][0] + " -e mlflow_server_workers=0"
     return {"host": pc, **instructor.run(command, {README_PC: pc})}
 
 
 def cache_off(room, instructor):
-    table = {row_key(row["task"]): row["commands"] for row in operator_table()}
+    table = instructor.table
     (cache,) = room.hosts("mlflow_package_cache")
     stopped = subprocess.run(["podman", "stop", "-t", "5", room.container(cache)], capture_output=True, text=True,
                              check=False)
@@ -266,7 +268,7 @@ def cache_off(room, instructor):
 
 
 def new_addresses(room, instructor):
-    table = {row_key(row["task"]): row["commands"] for row in operator_table()}
+    table = instructor.table
     (cache,) = room.hosts("mlflow_package_cache")
     seen = {"hosts": {}}
     for host in room.hosts():

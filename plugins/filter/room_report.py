@@ -58,6 +58,27 @@ def _as_bool(value):
         return False
 
 
+def _recorded(host, host_vars, prefix):
+    """What the run recorded about a host under a role's prefix: (<prefix>_status as a mapping,
+    <prefix>_unreachable on one line, <prefix>_provision_error or None)."""
+    if not isinstance(host_vars, Mapping):
+        raise AnsibleFilterError("room_report: the variables of %s are not a mapping: %r" % (host, host_vars))
+    checked = host_vars.get(prefix + "_status") or {}
+    if not isinstance(checked, Mapping):
+        raise AnsibleFilterError("room_report: %s_status of %s is not a mapping: %r" % (prefix, host, checked))
+    unreachable = host_vars.get(prefix + "_unreachable")
+    unreachable = "" if unreachable is None else _LINE_BREAKS.sub(" ", str(unreachable)).strip()
+    return checked, unreachable, host_vars.get(prefix + "_provision_error")
+
+
+def _rows(filter_name, row, hosts, hostvars):
+    """row(host, variables) for each host of `hosts`, in that order; a host that hostvars does
+    not know has nothing known about it."""
+    if isinstance(hosts, (str, bytes, Mapping)) or not isinstance(hosts, Iterable):
+        raise AnsibleFilterError("%s: expects a list of host names, got %r" % (filter_name, hosts))
+    return [row(host, hostvars[host] if host in hostvars else {}) for host in hosts]
+
+
 def room_report_row(host, host_vars):
     """The report row of one host from its variables (a mapping such as hostvars[host]).
 
@@ -66,14 +87,7 @@ def room_report_row(host, host_vars):
     and mlflow_server_provision_error (set by playbooks/provision.yml). A null value counts as
     not set.
     """
-    if not isinstance(host_vars, Mapping):
-        raise AnsibleFilterError("room_report: the variables of %s are not a mapping: %r" % (host, host_vars))
-    checked = host_vars.get("mlflow_server_status") or {}
-    if not isinstance(checked, Mapping):
-        raise AnsibleFilterError("room_report: mlflow_server_status of %s is not a mapping: %r" % (host, checked))
-    unreachable = host_vars.get("mlflow_server_unreachable")
-    unreachable = "" if unreachable is None else _LINE_BREAKS.sub(" ", str(unreachable)).strip()
-    provision_error = host_vars.get("mlflow_server_provision_error")
+    checked, unreachable, provision_error = _recorded(host, host_vars, "mlflow_server")
 
     if unreachable:
         status = "unreachable"
@@ -104,14 +118,9 @@ def room_report_row(host, host_vars):
 
 
 def room_report_rows(hosts, hostvars):
-    """One report row per host of `hosts`, in that order; see room_report_row."""
-    if isinstance(hosts, (str, bytes, Mapping)) or not isinstance(hosts, Iterable):
-        raise AnsibleFilterError("room_report_rows: expects a list of host names, got %r" % (hosts,))
-    rows = []
-    for host in hosts:
-        # A host hostvars does not know has nothing known about it: not checked.
-        rows.append(room_report_row(host, hostvars[host] if host in hostvars else {}))
-    return rows
+    """One report row per host of `hosts`, in that order; see room_report_row. A host that
+    hostvars does not know is not checked."""
+    return _rows("room_report_rows", room_report_row, hosts, hostvars)
 
 
 def room_report_cache_row(host, host_vars):
@@ -122,14 +131,7 @@ def room_report_cache_row(host, host_vars):
     entry point records), package_cache_unreachable (Ansible's reason when the host could not
     be reached) and package_cache_provision_error (set by playbooks/provision.yml).
     """
-    if not isinstance(host_vars, Mapping):
-        raise AnsibleFilterError("room_report: the variables of %s are not a mapping: %r" % (host, host_vars))
-    checked = host_vars.get("package_cache_status") or {}
-    if not isinstance(checked, Mapping):
-        raise AnsibleFilterError("room_report: package_cache_status of %s is not a mapping: %r" % (host, checked))
-    unreachable = host_vars.get("package_cache_unreachable")
-    unreachable = "" if unreachable is None else _LINE_BREAKS.sub(" ", str(unreachable)).strip()
-    provision_error = host_vars.get("package_cache_provision_error")
+    checked, unreachable, provision_error = _recorded(host, host_vars, "package_cache")
     if not (checked or unreachable or provision_error is not None):
         return None
 
@@ -153,9 +155,7 @@ def room_report_cache_row(host, host_vars):
 def room_report_cache_rows(hosts, hostvars):
     """One report row per package cache host of `hosts` that was part of this run, in that
     order; see room_report_cache_row."""
-    if isinstance(hosts, (str, bytes, Mapping)) or not isinstance(hosts, Iterable):
-        raise AnsibleFilterError("room_report_cache_rows: expects a list of host names, got %r" % (hosts,))
-    rows = (room_report_cache_row(host, hostvars[host] if host in hostvars else {}) for host in hosts)
+    rows = _rows("room_report_cache_rows", room_report_cache_row, hosts, hostvars)
     return [row for row in rows if row is not None]
 
 

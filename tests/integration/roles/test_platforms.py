@@ -30,9 +30,15 @@ LINUX_SYSTEMD = dict(MAC, os_family="Debian", system="Linux", distribution="Debi
 LINUX_NOINIT = dict(LINUX_SYSTEMD, service_mgr="sysvinit")
 
 
+# The runs are in check mode on this machine, so what is on its disk shows in the diffs: a lab
+# folder that no run here makes (`make lab` makes the default one, and then a check run would
+# report its files as unchanged instead of showing what it writes).
+BASE = "/opt/labroom-platform-check"
+
+
 def server(facts, **settings):
     # A Python that exists here (preflight runs it); ports that nothing here listens on.
-    return dict({"platform_facts": facts, "role_under_test": "mlflow_server",
+    return dict({"platform_facts": facts, "role_under_test": "mlflow_server", "mlflow_server_base_dir": BASE,
                  "mlflow_server_python": "/usr/bin/python3", "mlflow_server_port": 18931}, **settings)
 
 
@@ -50,7 +56,6 @@ CASES = {
     "linux_as_launchd": server(LINUX_SYSTEMD, mlflow_server_service_manager="launchd"),
     "mac_as_supervisor": server(MAC, mlflow_server_service_manager="supervisor"),
 }
-BASE = "/opt/mlflowserver-lab"
 PLIST = "/Library/LaunchDaemons/org.labroom.mlflow-server.plist"
 
 
@@ -79,8 +84,9 @@ def written(results, case):
         path = args.get("dest") or args.get("path")
         if path and result.get("action", "").endswith(("file", "template", "copy")):
             diff = result.get("diff") or {}
-            after = (diff[0] if isinstance(diff, list) and diff else diff).get("after", "")
-            files[path] = (args, after)
+            # A template's diff may list the file's attributes beside its content: keep the content.
+            afters = [part.get("after") for part in (diff if isinstance(diff, list) else [diff])]
+            files[path] = (args, next((after for after in afters if isinstance(after, str)), ""))
     return files
 
 

@@ -116,6 +116,10 @@ class Room:
             found[name] = (rx, tx)
         return found
 
+    def cache_sent_bytes(self, before, after):
+        """Bytes the cache host sent (to the lab PCs): the room's own network, not the uplink."""
+        return (after[self.cache][1] - before[self.cache][1]) if self.cache else None
+
     def upstream_bytes(self, before, after):
         """Bytes the room received, minus those the cache sent to the PCs (room-internal)."""
         received = sum(after[n][0] - before[n][0] for n in self.names)
@@ -217,13 +221,14 @@ def by_hand(prefix, count, installer):
 # --- the role -----------------------------------------------------------------------------
 
 def playbook(inventory, playbook_path, report_dir):
-    """Run a playbook over the room; (wall seconds, changed count summed over the hosts)."""
+    """Run a playbook over the room; (wall seconds, changed count summed over the hosts, where
+    the time went: PlaybookRun.profile())."""
     run = run_playbook(playbook_path, inventories=[inventory], args=["-e", "mlflow_report_dir=%s" % report_dir],
                        env={"ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_FORKS": "10",
                             "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".ansible/collections")}, timeout=3600)
     if run.rc != 0:
         raise RuntimeError("%s failed:\n%s" % (playbook_path, run.text[-6000:]))
-    return run.elapsed, run.total_changed
+    return run.elapsed, run.total_changed, run.profile()
 
 
 def with_role(prefix, count, cache, results_dir):
@@ -238,9 +243,10 @@ def with_role(prefix, count, cache, results_dir):
         }}))
         report_dir = results_dir / ("reports-%s" % prefix)
         before = room.counters()
-        wall, _changed = playbook(inventory, "playbooks/provision.yml", report_dir)
-        upstream = room.upstream_bytes(before, room.counters())
-        rerun, rerun_changed = playbook(inventory, "playbooks/provision.yml", report_dir)
+        wall, _changed, cold_profile = playbook(inventory, "playbooks/provision.yml", report_dir)
+        after = room.counters()
+        upstream = room.upstream_bytes(before, after)
+        rerun, rerun_changed, rerun_profile = playbook(inventory, "playbooks/provision.yml", report_dir)
         playbook(inventory, "playbooks/status.yml", report_dir)
 
         def restart(name):
@@ -256,15 +262,38 @@ def with_role(prefix, count, cache, results_dir):
             "hosts": count,
             "wall_to_healthy_s": round(wall, 1),
             "upstream_bytes": upstream,
+            # With a cache: what it sent to the PCs over the room's network.
+            "cache_sent_bytes": room.cache_sent_bytes(before, after),
             "rerun_s": round(rerun, 1),
             "rerun_changed": rerun_changed,
             "server_rss_mb": [rss[n] for n in room.pcs],
             "server_ready_s": [ready[n] for n in room.pcs],
+            # Where the time went, traceable to tasks: each play's seconds, the slowest tasks
+            # and the tasks run per host, of the cold run and of the re-run.
+            "profile": {"cold": cold_profile, "rerun": rerun_profile},
         }
         if cache:
             out = in_host(room.cache, "find /opt/labroom-package-cache/server/+files -type f -name '*.whl' -printf '%s\\n'")
             figures["cache_files_bytes"] = sum(int(v) for v in out.stdout.split())
+            figures["resolution_bytes"] = resolution_bytes(room.cache)
         return figures
+
+
+def resolution_bytes(cache):
+    """Bytes one resolution of the package set takes from upstream: index pages and wheel
+    metadata, no wheel. The cache's pass runs one (uv pip compile against upstream), and devpi
+    fetches the same projects' pages once more as it serves them; so (package set + twice
+    this) / package set is about the least the room's upstream bytes can be with this design.
+    Measured on the cache host with an empty uv cache (uv fetched through the cache: local)."""
+    script = (
+        "set -e; d=$(mktemp -d); /opt/labroom-package-cache/.venv/bin/python -m pip install -q "
+        "--disable-pip-version-check --target $d/uv --index-url http://127.0.0.1:3141/root/pypi/+simple/ "
+        "uv==%s; printf '%%s\\n' %s > $d/req.in; a=$(cat /sys/class/net/eth0/statistics/rx_bytes); "
+        "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt $d/uv/bin/uv pip compile --no-config --quiet "
+        "--cache-dir $d/cache --python-version 3.11 --python-platform x86_64-manylinux_2_36 $d/req.in >/dev/null; "
+        "b=$(cat /sys/class/net/eth0/statistics/rx_bytes); rm -rf $d; echo $((b - a))"
+        % (DEFAULTS["mlflow_server_uv_version"], " ".join(shlex.quote(p) for p in PACKAGES)))
+    return int(in_host(cache, script).stdout.split()[-1])
 
 
 def ratio(a, b):
@@ -294,10 +323,16 @@ def main():
             figures[variant] = by_hand(prefix, args.hosts, "uv")
         else:
             figures[variant] = with_role(prefix, args.hosts, variant == "role_cache", output.parent)
-        print(json.dumps(figures[variant]), flush=True)
+        print(json.dumps({k: v for k, v in figures[variant].items() if k != "profile"}), flush=True)
+        for run, found in figures[variant].get("profile", {}).items():
+            print("  %s run: %s" % (run, ", ".join("%s %.0f s" % (p["play"], p["s"]) for p in found["plays"])))
+            print("    tasks per host: %s" % ", ".join("%s %d" % kv for kv in sorted(found["tasks_per_host"].items())))
+            for task in found["slowest_tasks"]:
+                print("    %6.1f s  %s" % (task["s"], task["task"]))
 
     # The package set one PC needs: what the room's cache holds after serving the room.
     package_set = figures.get("role_cache", {}).pop("cache_files_bytes", None)
+    resolution = figures.get("role_cache", {}).pop("resolution_bytes", None)
     # What the room's upstream bytes would take through a school's 100 Mbit/s uplink: where a
     # cache pays, whatever this machine's own connection is.
     for f in figures.values():
@@ -307,6 +342,8 @@ def main():
         "mlflow_version": VERSION,
         "packages": PACKAGES,
         "package_set_bytes": package_set,
+        # One resolution against upstream: index pages and metadata, no wheel.
+        "resolution_bytes": resolution,
         "variants": figures,
         "ratios": {
             "role_vs_uv_commands_wall": ratio(figures.get("role", {}).get("wall_to_healthy_s"),
@@ -316,6 +353,10 @@ def main():
             "role_cache_vs_role_wall": ratio(figures.get("role_cache", {}).get("wall_to_healthy_s"),
                                              figures.get("role", {}).get("wall_to_healthy_s")),
             "role_cache_upstream_vs_package_set": ratio(figures.get("role_cache", {}).get("upstream_bytes"), package_set),
+            # The least role_cache's upstream can be with this design: the package set, the
+            # pass's resolution, and devpi fetching the same pages once more.
+            "role_cache_floor_vs_package_set": ratio(package_set + 2 * resolution, package_set)
+            if package_set and resolution is not None else None,
             "role_upstream_vs_role_cache_upstream": ratio(figures.get("role", {}).get("upstream_bytes"),
                                                           figures.get("role_cache", {}).get("upstream_bytes")),
         },
@@ -331,6 +372,13 @@ def main():
             "-" if f["rerun_changed"] is None else f["rerun_changed"], max(f["server_rss_mb"]), max(f["server_ready_s"])))
     if package_set:
         print("package set one PC needs (cached by the room's cache): %.1f MB" % (package_set / 1e6))
+    if figures.get("role_cache", {}).get("cache_sent_bytes"):
+        print("the cache sent the lab PCs %.1f MB over the room's network (%.2f package sets per PC)" % (
+            figures["role_cache"]["cache_sent_bytes"] / 1e6,
+            figures["role_cache"]["cache_sent_bytes"] / figures["role_cache"]["hosts"] / package_set
+            if package_set else float("nan")))
+    if resolution is not None:
+        print("one resolution against upstream (index pages and metadata): %.1f MB" % (resolution / 1e6))
     for key, value in result["ratios"].items():
         print("%-40s %s" % (key, "-" if value is None else value))
     print("written: %s" % output)

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,10 +75,36 @@ class PlaybookRun:
             lines.append(self.other_output.strip()[-6000:])
         return "\n".join(lines)
 
+    def profile(self, slowest=8):
+        """Where the run's time went, from the json callback's start and end times: each play's
+        seconds, the slowest tasks (seconds, all hosts together) and, per host, how many tasks
+        ran on it (skipped ones not counted)."""
+        plays, tasks, per_host = [], [], {}
+        for play in self.document.get("plays", []):
+            plays.append({"play": play.get("play", {}).get("name", ""),
+                          "s": _seconds(play.get("play", {}).get("duration", {}))})
+            for task in play.get("tasks", []):
+                tasks.append({"task": task.get("task", {}).get("name", ""),
+                              "s": _seconds(task.get("task", {}).get("duration", {}))})
+                for host, result in task.get("hosts", {}).items():
+                    if not result.get("skipped"):
+                        per_host[host] = per_host.get(host, 0) + 1
+        tasks.sort(key=lambda t: -t["s"])
+        return {"plays": plays, "slowest_tasks": tasks[:slowest], "tasks_per_host": per_host}
+
     def to_dict(self):
         """The run as plain data (to record in a JSON file)."""
         return {"argv": self.argv, "rc": self.rc, "elapsed": round(self.elapsed, 1), "stats": self.stats,
                 "failures": self.failures, "changes": self.changes, "text": self.text}
+
+
+def _seconds(duration):
+    """Seconds between a json callback duration's start and end (0 when either is missing)."""
+    try:
+        start, end = (datetime.fromisoformat(duration[key].replace("Z", "+00:00")) for key in ("start", "end"))
+    except (KeyError, ValueError, AttributeError):
+        return 0.0
+    return round((end - start).total_seconds(), 1)
 
 
 def _message(result):

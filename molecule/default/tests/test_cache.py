@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import testinfra.utils.ansible_runner
@@ -74,9 +75,19 @@ def test_the_room_installed_from_the_cache_which_fetched_mlflow_once(host):
     assert len(cached) == 1
     # Every lab PC downloaded the wheel from the cache...
     assert len(served) >= len(LAB_PCS), served
-    # ...and the cache fetched it from upstream once: its own download-only pass (pip's plain
-    # GETs) stored it, the PCs then found it there (uv's HEAD and range probes served locally).
+    # ...and the cache fetched it from upstream once: its own pass (plain GETs of the files
+    # uv's resolution named) stored it, and the PCs then downloaded it from there.
     assert len(fetched) == 1, fetched
+
+
+def test_no_file_crossed_the_uplink_twice(host):
+    # The cache's pass fetched every file the lab PCs looked at, before they installed: no PC
+    # made devpi fetch a file again (three PCs backtracking through files it did not hold
+    # did, when pip made the pass), and no probe made it start a fetch twice.
+    log = host.file(BASE + "/devpi.log").content_string.splitlines()
+    urls = [re.search(r"reading remote: URL\('([^']+)'\)", line).group(1) for line in log if "reading remote: URL(" in line]
+    twice = sorted({url for url in urls if urls.count(url) > 1})
+    assert urls and not twice, twice
 
 
 def test_the_report_files_list_every_lab_pc():

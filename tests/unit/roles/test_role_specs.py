@@ -50,8 +50,10 @@ def test_argument_specs_match_defaults_key_for_key(role, entry_point):
         assert spec.get("description"), name
         if "choices" in spec:
             assert values[name] in spec["choices"], name
-        # A list says what its elements are.
-        assert spec["type"] != "list" or spec.get("elements") == "str", name
+        # A list says what its elements are; a list of dicts, each key of them.
+        assert spec["type"] != "list" or spec.get("elements") in ("str", "dict"), name
+        if spec.get("elements") == "dict":
+            assert spec.get("options") and all(o.get("description") for o in spec["options"].values()), name
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -1,0 +1,247 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, labroom.mlflow contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: package_cache_fetch
+short_description: Have a package index cache fetch distribution files, many at a time
+version_added: "0.5.0"
+description:
+  - Asks a caching package index (devpi-server's mirror of PyPI, as run by the
+    C(labroom.mlflow.package_cache) role) for the given distribution files, each with one plain
+    C(GET) read to its end, several at a time, so that the cache fetches each from upstream and
+    stores it. The downloaded bytes are counted and thrown away; nothing is installed.
+  - Each file is found on its project's page of the index (PEP 503 "simple" HTML), whose project
+    name is read from the file name.
+  - A file the index does not list, or that cannot be fetched, does not fail the task; it is
+    returned in RV(missing) or RV(failed), and the installers fetch it through the cache later.
+  - Used by the C(package_cache) role to fill the cache with the files the lab PCs will install,
+    before they install all at once. Plain C(GET)s matter here; an installer that probes wheels
+    with C(HEAD) and range requests makes devpi start, and drop, a fetch from upstream for each
+    probe.
+author:
+  - labroom.mlflow contributors (@labroom)
+options:
+  index_url:
+    description:
+      - The index's "simple" URL, for example V(http://127.0.0.1:3141/root/pypi/+simple/).
+    type: str
+    required: true
+  files:
+    description:
+      - Distribution file names, for example V(numpy-2.4.6-cp311-cp311-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl)
+        or V(example-1.0.tar.gz). Duplicates are fetched once.
+    type: list
+    elements: str
+    required: true
+  parallel:
+    description:
+      - How many files are fetched at the same time, 1 or more.
+    type: int
+    default: 8
+  request_timeout:
+    description:
+      - Seconds one request may wait for data (the cache may wait on upstream for a large file).
+    type: float
+    default: 300
+notes:
+  - Supports check mode; nothing is fetched then, and C(changed) says whether files would be.
+  - HTTP goes through C(ansible.module_utils.urls), so proxies are honoured as in M(ansible.builtin.uri).
+seealso:
+  - name: devpi-server
+    description: The caching package index the collection runs for a room.
+    link: https://devpi.net/docs/devpi/devpi/stable/+doc/index.html
+"""
+
+EXAMPLES = r"""
+- name: Fill the room's cache with what the lab PCs will install
+  labroom.mlflow.package_cache_fetch:
+    index_url: http://127.0.0.1:3141/root/pypi/+simple/
+    files:
+      - mlflow-3.17.2-py3-none-any.whl
+      - six-1.17.0-py2.py3-none-any.whl
+  register: fetched
+"""
+
+RETURN = r"""
+requested:
+  description: Number of distinct files asked for.
+  returned: always
+  type: int
+  sample: 164
+fetched:
+  description: Number of files the index served in full.
+  returned: always
+  type: int
+  sample: 162
+bytes:
+  description: Bytes the index served (what the lab PCs will fetch from the cache instead of upstream).
+  returned: always
+  type: int
+  sample: 276348101
+missing:
+  description: Files that no page of the index lists.
+  returned: always
+  type: list
+  elements: str
+  sample: []
+failed:
+  description: Files the index listed but did not serve, each with the reason.
+  returned: always
+  type: list
+  elements: str
+  sample: ["example-1.0.tar.gz: HTTP Error 502: Bad Gateway"]
+"""
+
+import re
+from concurrent.futures import ThreadPoolExecutor
+from html.parser import HTMLParser
+from urllib.parse import unquote, urljoin, urlsplit
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.urls import open_url
+
+ARGUMENT_SPEC = {
+    "index_url": {"type": "str", "required": True},
+    "files": {"type": "list", "elements": "str", "required": True},
+    "parallel": {"type": "int", "default": 8},
+    "request_timeout": {"type": "float", "default": 300},
+}
+
+# name-version(-build)?-python-abi-platform.whl: the name never holds "-" (PEP 427 escapes it).
+WHEEL = re.compile(r"^(?P<name>[^-]+)-[^-]+(-[^-]+)?-[^-]+-[^-]+-[^-]+\.whl$")
+# name-version.tar.gz and the like: the version is the part after the last "-" that starts a digit.
+SDIST = re.compile(r"^(?P<name>.+?)-\d[^-]*\.(tar\.gz|tar\.bz2|tar\.xz|tgz|zip|tar)$")
+CHUNK = 1 << 20
+
+
+def project_of(filename):
+    """The PEP 503 normalised project name of a distribution file, or None."""
+    found = WHEEL.match(filename) or SDIST.match(filename)
+    if not found:
+        return None
+    return re.sub(r"[-_.]+", "-", found.group("name")).lower()
+
+
+class _Links(HTMLParser):
+    """The href of every anchor of a simple page, by the file name it points to."""
+
+    def __init__(self):
+        super().__init__()
+        self.links = {}
+
+    def handle_starttag(self, tag, attrs):
+        if tag != "a":
+            return
+        href = dict(attrs).get("href")
+        if href:
+            name = unquote(urlsplit(href).path.rsplit("/", 1)[-1])
+            self.links.setdefault(name, href)
+
+
+def page_links(html, page_url):
+    """{file name: absolute URL} of a PEP 503 project page."""
+    parser = _Links()
+    parser.feed(html)
+    return {name: urljoin(page_url, href).split("#", 1)[0] for name, href in parser.links.items()}
+
+
+def _open(url, timeout):
+    return open_url(url, method="GET", timeout=timeout, http_agent="labroom.mlflow.package_cache_fetch",
+                    headers={"Accept": "text/html"})
+
+
+def read_page(url, timeout):
+    """The text of an index page."""
+    response = _open(url, timeout)
+    try:
+        return response.read().decode("utf-8", "replace")
+    finally:
+        response.close()
+
+
+def read_all(url, timeout):
+    """GET a file and read it to its end; the number of bytes."""
+    response = _open(url, timeout)
+    total = 0
+    try:
+        while True:
+            chunk = response.read(CHUNK)
+            if not chunk:
+                return total
+            total += len(chunk)
+    finally:
+        response.close()
+
+
+def fetch(index_url, files, parallel, timeout):
+    """Fetch each file through the index; the module's result (without changed)."""
+    wanted = list(dict.fromkeys(files))
+    by_project = {}
+    missing, failed = [], []
+    for filename in wanted:
+        project = project_of(filename)
+        if project is None:
+            missing.append(filename)
+        else:
+            by_project.setdefault(project, []).append(filename)
+
+    def links_of(project):
+        url = urljoin(index_url.rstrip("/") + "/", project + "/")
+        return page_links(read_page(url, timeout), url)
+
+    urls = {}
+    with ThreadPoolExecutor(max_workers=parallel) as pool:
+        pages = dict(zip(by_project, pool.map(_catching(links_of), by_project)))
+        for project, names in by_project.items():
+            links, error = pages[project]
+            for filename in names:
+                if error is not None:
+                    failed.append("%s: %s" % (filename, error))
+                elif filename in links:
+                    urls[filename] = links[filename]
+                else:
+                    missing.append(filename)
+        results = dict(zip(urls, pool.map(_catching(lambda url: read_all(url, timeout)), urls.values())))
+    fetched, total = 0, 0
+    for filename, (size, error) in results.items():
+        if error is not None:
+            failed.append("%s: %s" % (filename, error))
+        else:
+            fetched += 1
+            total += size
+    return {"requested": len(wanted), "fetched": fetched, "bytes": total, "missing": missing, "failed": failed}
+
+
+def _catching(function):
+    """function(x) -> (result, None), or (None, the error as text)."""
+    def call(*args):
+        try:
+            return function(*args), None
+        except Exception as error:  # pylint: disable=broad-exception-caught
+            return None, str(error) or error.__class__.__name__
+    return call
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    params = module.params
+    parts = urlsplit(params["index_url"])
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        module.fail_json(msg="index_url %r is not an http:// or https:// URL, such as "
+                             "http://127.0.0.1:3141/root/pypi/+simple/" % params["index_url"])
+    if params["parallel"] < 1:
+        module.fail_json(msg="parallel is %d; it must be 1 or more" % params["parallel"])
+    if module.check_mode:
+        wanted = list(dict.fromkeys(params["files"]))
+        module.exit_json(changed=bool(wanted), requested=len(wanted), fetched=0, bytes=0, missing=[], failed=[])
+    result = fetch(params["index_url"], params["files"], params["parallel"], params["request_timeout"])
+    module.exit_json(changed=result["fetched"] > 0, **result)
+
+
+if __name__ == "__main__":
+    main()

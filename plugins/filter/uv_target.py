@@ -1,13 +1,14 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, labroom.mlflow contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The Python version and the uv platform a lab PC installs for, from what its Python says.
+"""What a lab PC installs for, and which files a uv resolution for it needs.
 
-The filter is documented in uv_target.yml beside this file.
+The filters are documented in uv_target.yml and uv_pinned_files.yml beside this file.
 """
 
 from __future__ import annotations
 
+import json
 import re
 
 from ansible.errors import AnsibleFilterError
@@ -17,22 +18,20 @@ from ansible.errors import AnsibleFilterError
 # last, those of the last (wheels tagged for a newer glibc than 2.40 are rare).
 MANYLINUX_MINORS = (17, 28, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40)
 MACHINES = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64"}
-PROBE = re.compile(r"^(?P<python>3\.\d+) (?P<system>\S+) (?P<machine>\S+)(?: (?P<libc>\S+) (?P<libc_version>\S+))?$")
+# uv's resolver log: one line for each distribution it looks at.
+SELECTING = re.compile(r"Selecting: (?P<name>[^\s=]+)==(?P<version>\S+) \[[^\]]*\] \((?P<file>[^)\s]+)\)")
+PIN = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?==(?P<version>[^\s;]+)")
 
 
 def python_platform(system, machine, libc="", libc_version=""):
     """The uv --python-platform whose wheels a host of this kind installs; "" when uv has none."""
-    arch = MACHINES.get(machine.lower())
+    arch = MACHINES.get((machine or "").lower())
     if arch is None:
         return ""
     if system == "Darwin":
         return "%s-apple-darwin" % arch
-    if system != "Linux":
-        return ""
-    if libc == "musl":
-        return "%s-unknown-linux-musl" % arch
     found = re.match(r"^2\.(\d+)", libc_version or "")
-    if libc != "glibc" or not found:
+    if system != "Linux" or libc != "glibc" or not found:
         return ""
     minor = int(found.group(1))
     usable = [m for m in MANYLINUX_MINORS if m <= minor]
@@ -40,22 +39,53 @@ def python_platform(system, machine, libc="", libc_version=""):
 
 
 def uv_target(probe):
-    """{python_version, python_platform} from the line the role's Python probe prints:
-    "<major>.<minor> <platform.system()> <platform.machine()> [<libc> <libc version>]"."""
-    if not isinstance(probe, str):
-        raise AnsibleFilterError("uv_target: expected the probe's line as a string, got %r" % (probe,))
-    found = PROBE.match(probe.strip())
-    if not found:
-        raise AnsibleFilterError("uv_target: cannot read the Python probe's line %r" % probe)
+    """{python_version, python_platform, macos_version} from the JSON object the role's Python
+    probe prints: {"python", "system", "machine", "libc", "libc_version", "macos"}. Whatever
+    cannot be read is empty: the PC then simply resolves its packages itself."""
+    if isinstance(probe, str):
+        try:
+            probe = json.loads(probe)
+        except ValueError:
+            probe = {}
+    if not isinstance(probe, dict):
+        probe = {}
+    python = str(probe.get("python") or "")
+    if not re.match(r"^3\.\d+$", python):
+        python = ""
+    system = str(probe.get("system") or "")
     return {
-        "python_version": found.group("python"),
-        "python_platform": python_platform(found.group("system"), found.group("machine"),
-                                           found.group("libc") or "", found.group("libc_version") or ""),
+        "python_version": python,
+        "python_platform": python_platform(system, str(probe.get("machine") or ""), str(probe.get("libc") or ""),
+                                           str(probe.get("libc_version") or "")) if python else "",
+        # uv picks macOS wheels for this release (MACOSX_DEPLOYMENT_TARGET), not its default 13.0.
+        "macos_version": ".".join(str(probe.get("macos") or "").split(".")[:2]) if system == "Darwin" else "",
     }
 
 
+def normalize(name):
+    """PEP 503's normalised project name."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def uv_pinned_files(log, pins):
+    """The file names uv's resolver log (RUST_LOG=uv_resolver=debug) selected for the versions
+    the resolution kept (pins: its name==version lines), once each, in the log's order."""
+    if not isinstance(log, str) or not isinstance(pins, (list, tuple)):
+        raise AnsibleFilterError("uv_pinned_files: expected uv's log as a string and the pins as a list")
+    kept = set()
+    for pin in pins:
+        found = PIN.match(str(pin).strip())
+        if found:
+            kept.add((normalize(found.group("name")), found.group("version")))
+    files = []
+    for found in SELECTING.finditer(log):
+        if (normalize(found.group("name")), found.group("version")) in kept and found.group("file") not in files:
+            files.append(found.group("file"))
+    return files
+
+
 class FilterModule:
-    """labroom.mlflow install target filter."""
+    """labroom.mlflow install target filters."""
 
     def filters(self):
-        return {"uv_target": uv_target}
+        return {"uv_target": uv_target, "uv_pinned_files": uv_pinned_files}

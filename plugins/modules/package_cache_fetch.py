@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: package_cache_fetch
 short_description: Have a package index cache fetch distribution files, many at a time
-version_added: "0.5.0"
+version_added: "0.3.0"
 description:
   - Asks a caching package index (devpi-server's mirror of PyPI, as run by the
     C(labroom.mlflow.package_cache) role) for the given distribution files, each with one plain
@@ -18,7 +18,7 @@ description:
   - Each file is found on its project's page of the index (PEP 503 "simple" HTML), whose project
     name is read from the file name.
   - A file the index does not list, or that cannot be fetched, does not fail the task; it is
-    returned in RV(missing) or RV(failed), and the installers fetch it through the cache later.
+    returned in RV(missing) or RV(failed) for the caller to decide.
   - Used by the C(package_cache) role to fill the cache with the files the lab PCs will install,
     before they install all at once. Plain C(GET)s matter here; an installer that probes wheels
     with C(HEAD) and range requests makes devpi start, and drop, a fetch from upstream for each
@@ -114,7 +114,7 @@ ARGUMENT_SPEC = {
 
 # name-version(-build)?-python-abi-platform.whl: the name never holds "-" (PEP 427 escapes it).
 WHEEL = re.compile(r"^(?P<name>[^-]+)-[^-]+(-[^-]+)?-[^-]+-[^-]+-[^-]+\.whl$")
-# name-version.tar.gz and the like: the version is the part after the last "-" that starts a digit.
+# name-version.tar.gz and the like: the version starts at the first "-" followed by a digit.
 SDIST = re.compile(r"^(?P<name>.+?)-\d[^-]*\.(tar\.gz|tar\.bz2|tar\.xz|tgz|zip|tar)$")
 CHUNK = 1 << 20
 

@@ -1,35 +1,83 @@
-"""The uv install target of a lab PC (plugins/filter/uv_target.py)."""
+"""What a lab PC installs for, and the files of a uv resolution (plugins/filter/uv_target.py)."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
+import yaml
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.labroom.mlflow.plugins.filter.uv_target import FilterModule, uv_target
+from ansible_collections.labroom.mlflow.plugins.filter.uv_target import FilterModule, uv_pinned_files, uv_target
+
+ROLE_VARS = Path(__file__).resolve().parents[4] / "roles/mlflow_server/vars/main.yml"
 
 
-@pytest.mark.parametrize(("probe", "python", "platform"), [
-    ("3.11 Linux x86_64 glibc 2.36", "3.11", "x86_64-manylinux_2_36"),   # Debian 12
-    ("3.13 Linux x86_64 glibc 2.41", "3.13", "x86_64-manylinux_2_40"),   # Debian 13: newer than uv's last
-    ("3.10 Linux x86_64 glibc 2.30", "3.10", "x86_64-manylinux_2_28"),   # between two targets: the lower
-    ("3.10 Linux aarch64 glibc 2.35", "3.10", "aarch64-manylinux_2_35"),
-    ("3.12 Linux x86_64 glibc 2.17", "3.12", "x86_64-manylinux_2_17"),
-    ("3.12 Linux x86_64 glibc 2.12", "3.12", ""),                        # older than any manylinux target
-    ("3.12 Linux x86_64 musl 1.2.4", "3.12", "x86_64-unknown-linux-musl"),
-    ("3.12 Darwin arm64", "3.12", "aarch64-apple-darwin"),               # Apple silicon
-    ("3.11 Darwin x86_64", "3.11", "x86_64-apple-darwin"),
-    ("3.12 Linux riscv64 glibc 2.39", "3.12", ""),
-    ("3.12 FreeBSD amd64", "3.12", ""),
+def probe(python, system, machine, libc="", libc_version="", macos=""):
+    return json.dumps({"python": python, "system": system, "machine": machine, "libc": libc,
+                       "libc_version": libc_version, "macos": macos})
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    (probe("3.11", "Linux", "x86_64", "glibc", "2.36"), ("3.11", "x86_64-manylinux_2_36", "")),   # Debian 12
+    (probe("3.13", "Linux", "x86_64", "glibc", "2.41"), ("3.13", "x86_64-manylinux_2_40", "")),   # Debian 13
+    (probe("3.10", "Linux", "x86_64", "glibc", "2.30"), ("3.10", "x86_64-manylinux_2_28", "")),   # between two
+    (probe("3.10", "Linux", "aarch64", "glibc", "2.35"), ("3.10", "aarch64-manylinux_2_35", "")),
+    (probe("3.12", "Linux", "x86_64", "glibc", "2.17"), ("3.12", "x86_64-manylinux_2_17", "")),
+    (probe("3.12", "Linux", "x86_64", "glibc", "2.12"), ("3.12", "", "")),     # older than any manylinux
+    (probe("3.12", "Linux", "x86_64"), ("3.12", "", "")),                       # musl: libc_ver() says nothing
+    (probe("3.12", "Darwin", "arm64", macos="14.6.1"), ("3.12", "aarch64-apple-darwin", "14.6")),
+    (probe("3.11", "Darwin", "x86_64", macos="13.7"), ("3.11", "x86_64-apple-darwin", "13.7")),
+    (probe("3.12", "Linux", "riscv64", "glibc", "2.39"), ("3.12", "", "")),
+    (probe("3.12", "FreeBSD", "amd64"), ("3.12", "", "")),
 ])
-def test_target_of_each_kind_of_host(probe, python, platform):
-    assert uv_target(probe) == {"python_version": python, "python_platform": platform}
+def test_target_of_each_kind_of_host(line, expected):
+    assert uv_target(line) == dict(zip(("python_version", "python_platform", "macos_version"), expected))
+    assert uv_target(json.loads(line)) == uv_target(line)
 
 
-@pytest.mark.parametrize("probe", ["", "Python 3.11", "3.11", None, "3.11 Linux x86_64 glibc"])
-def test_a_line_the_probe_never_prints_is_an_error(probe):
-    with pytest.raises(AnsibleFilterError, match="uv_target"):
-        uv_target(probe)
+@pytest.mark.parametrize("line", ["", "3.11 Linux x86_64", None, "{}", '{"python": "Python 3"}', "[1]"])
+def test_what_cannot_be_read_leaves_the_pc_to_resolve_itself(line):
+    assert uv_target(line) == {"python_version": "", "python_platform": "", "macos_version": ""}
+
+
+def test_the_roles_own_probe_is_read():
+    # The probe of roles/mlflow_server/vars/main.yml, run by this interpreter, as on a PC.
+    code = yaml.safe_load(ROLE_VARS.read_text())["_mlflow_server_python_probe"]
+    line = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    found = uv_target(line)
+    assert found["python_version"] == "%d.%d" % sys.version_info[:2]
+    assert found["python_platform"].startswith("x86_64-manylinux_2_") or sys.platform != "linux"
+
+
+LOG = """DEBUG Solving with target Python version: >=3.11
+DEBUG Selecting: mlflow==3.17.2 [compatible] (mlflow-3.17.2-py3-none-any.whl)
+DEBUG Selecting: azureml-core==1.61.0.post4 [compatible] (azureml_core-1.61.0.post4-py3-none-any.whl)
+DEBUG Selecting: pyopenssl==26.0.0 [compatible] (pyopenssl-26.0.0-py3-none-any.whl)
+DEBUG Selecting: mlflow==3.17.2 [compatible] (mlflow-3.17.2-py3-none-any.whl)
+DEBUG backtracking
+DEBUG Selecting: azureml-core==1.61.0.post3 [compatible] (azureml_core-1.61.0.post3-py3-none-any.whl)
+DEBUG Selecting: pyopenssl==22.0.0 [compatible] (pyOpenSSL-22.0.0-py2.py3-none-any.whl)
+DEBUG Selecting: zope-interface==7.0 [compatible] (zope.interface-7.0.tar.gz)
+"""
+
+
+def test_only_the_files_of_the_kept_versions_once_each():
+    pins = ["azureml-core==1.61.0.post3", "mlflow[extras]==3.17.2", "pyOpenSSL==22.0.0", "zope.interface==7.0"]
+    assert uv_pinned_files(LOG, pins) == ["mlflow-3.17.2-py3-none-any.whl", "azureml_core-1.61.0.post3-py3-none-any.whl",
+                                          "pyOpenSSL-22.0.0-py2.py3-none-any.whl", "zope.interface-7.0.tar.gz"]
+    assert uv_pinned_files(LOG, []) == []
+    assert uv_pinned_files("no resolver log", pins) == []
+
+
+def test_pinned_files_wants_a_log_and_a_list():
+    with pytest.raises(AnsibleFilterError, match="uv_pinned_files"):
+        uv_pinned_files(None, [])
 
 
 def test_registered():
-    assert FilterModule().filters()["uv_target"] is uv_target
+    filters = FilterModule().filters()
+    assert filters["uv_target"] is uv_target and filters["uv_pinned_files"] is uv_pinned_files

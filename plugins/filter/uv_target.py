@@ -69,7 +69,10 @@ def normalize(name):
 
 def uv_pinned_files(log, pins):
     """The file names uv's resolver log (RUST_LOG=uv_resolver=debug) selected for the versions
-    the resolution kept (pins: its name==version lines), once each, in the log's order."""
+    the resolution kept (pins: its name==version lines), and for the projects that are not
+    pinned at all (what building a source distribution needs, such as setuptools: an installer
+    resolves those again when it builds), once each, in the log's order. Versions of pinned
+    projects that the resolver looked at and left are not named."""
     if not isinstance(log, str) or not isinstance(pins, (list, tuple)):
         raise AnsibleFilterError("uv_pinned_files: expected uv's log as a string and the pins as a list")
     kept = set()
@@ -77,9 +80,12 @@ def uv_pinned_files(log, pins):
         found = PIN.match(str(pin).strip())
         if found:
             kept.add((normalize(found.group("name")), found.group("version")))
+    pinned = {name for name, _version in kept}
     files = []
     for found in SELECTING.finditer(log):
-        if (normalize(found.group("name")), found.group("version")) in kept and found.group("file") not in files:
+        name = normalize(found.group("name"))
+        wanted = (name, found.group("version")) in kept or name not in pinned
+        if wanted and found.group("file") not in files:
             files.append(found.group("file"))
     return files
 

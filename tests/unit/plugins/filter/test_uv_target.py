@@ -62,14 +62,17 @@ DEBUG backtracking
 DEBUG Selecting: azureml-core==1.61.0.post3 [compatible] (azureml_core-1.61.0.post3-py3-none-any.whl)
 DEBUG Selecting: pyopenssl==22.0.0 [compatible] (pyOpenSSL-22.0.0-py2.py3-none-any.whl)
 DEBUG Selecting: zope-interface==7.0 [compatible] (zope.interface-7.0.tar.gz)
+DEBUG Selecting: setuptools==84.2.1 [compatible] (setuptools-84.2.1-py3-none-any.whl)
 """
 
 
-def test_only_the_files_of_the_kept_versions_once_each():
+def test_the_kept_versions_and_what_building_needs_once_each():
     pins = ["azureml-core==1.61.0.post3", "mlflow[extras]==3.17.2", "pyOpenSSL==22.0.0", "zope.interface==7.0"]
+    # Not the versions left while backtracking (azureml-core post4, pyopenssl 26.0.0); setuptools,
+    # which no pin names, is what building zope.interface's source distribution needs.
     assert uv_pinned_files(LOG, pins) == ["mlflow-3.17.2-py3-none-any.whl", "azureml_core-1.61.0.post3-py3-none-any.whl",
-                                          "pyOpenSSL-22.0.0-py2.py3-none-any.whl", "zope.interface-7.0.tar.gz"]
-    assert uv_pinned_files(LOG, []) == []
+                                          "pyOpenSSL-22.0.0-py2.py3-none-any.whl", "zope.interface-7.0.tar.gz",
+                                          "setuptools-84.2.1-py3-none-any.whl"]
     assert uv_pinned_files("no resolver log", pins) == []
 
 

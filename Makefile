@@ -20,7 +20,7 @@ export CONTAINERS_CONF := $(CURDIR)/molecule/resources/podman/containers.conf
 help:
 	@echo "make lab    set up the controller (.venv) and provision $(INVENTORY)"
 	@echo "make test   lint, unit tests and the Molecule room ($(SCENARIOS))"
-	@echo "make bench  the room benchmark ($(BENCH_HOSTS) podman PCs per variant, about 35 minutes)"
+	@echo "make bench  the room benchmark ($(BENCH_HOSTS) podman PCs per variant, about 20 minutes)"
 
 ## Controller environment ---------------------------------------------------------------
 # pip bootstraps uv into the venv; uv installs the rest several times faster. --native-tls:

@@ -18,7 +18,7 @@ description:
   - Each file is found on its project's page of the index (PEP 503 "simple" HTML), whose project
     name is read from the file name.
   - A file the index does not list, or that cannot be fetched, does not fail the task; it is
-    returned in RV(missing) or RV(failed) for the caller to decide.
+    returned in RV(missing) or RV(errors) for the caller to decide.
   - Used by the C(package_cache) role to fill the cache with the files the lab PCs will install,
     before they install all at once. Plain C(GET)s matter here; an installer that probes wheels
     with C(HEAD) and range requests makes devpi start, and drop, a fetch from upstream for each
@@ -89,7 +89,7 @@ missing:
   type: list
   elements: str
   sample: []
-failed:
+errors:
   description: Files the index listed but did not serve, each with the reason.
   returned: always
   type: list
@@ -182,7 +182,7 @@ def fetch(index_url, files, parallel, timeout):
     """Fetch each file through the index; the module's result (without changed)."""
     wanted = list(dict.fromkeys(files))
     by_project = {}
-    missing, failed = [], []
+    missing, errors = [], []
     for filename in wanted:
         project = project_of(filename)
         if project is None:
@@ -201,7 +201,7 @@ def fetch(index_url, files, parallel, timeout):
             links, error = pages[project]
             for filename in names:
                 if error is not None:
-                    failed.append("%s: %s" % (filename, error))
+                    errors.append("%s: %s" % (filename, error))
                 elif filename in links:
                     urls[filename] = links[filename]
                 else:
@@ -210,11 +210,11 @@ def fetch(index_url, files, parallel, timeout):
     fetched, total = 0, 0
     for filename, (size, error) in results.items():
         if error is not None:
-            failed.append("%s: %s" % (filename, error))
+            errors.append("%s: %s" % (filename, error))
         else:
             fetched += 1
             total += size
-    return {"requested": len(wanted), "fetched": fetched, "bytes": total, "missing": missing, "failed": failed}
+    return {"requested": len(wanted), "fetched": fetched, "bytes": total, "missing": missing, "errors": errors}
 
 
 def _catching(function):
@@ -238,7 +238,7 @@ def main():
         module.fail_json(msg="parallel is %d; it must be 1 or more" % params["parallel"])
     if module.check_mode:
         wanted = list(dict.fromkeys(params["files"]))
-        module.exit_json(changed=bool(wanted), requested=len(wanted), fetched=0, bytes=0, missing=[], failed=[])
+        module.exit_json(changed=bool(wanted), requested=len(wanted), fetched=0, bytes=0, missing=[], errors=[])
     result = fetch(params["index_url"], params["files"], params["parallel"], params["request_timeout"])
     module.exit_json(changed=result["fetched"] > 0, **result)
 

@@ -120,8 +120,9 @@ molecule: test-venv collection-link images
 # A room of BENCH_HOSTS podman PCs provisioned four ways, side by side; writes
 # bench/results/latest.json and prints the figures and ratios.
 BENCH_HOSTS ?= 3
+BENCH_SCALE ?= 1,3,6
 bench: venv collection-link images
-	$(BIN)/python bench/room_bench.py --hosts $(BENCH_HOSTS)
+	$(BIN)/python bench/room_bench.py --hosts $(BENCH_HOSTS) --scale=$(BENCH_SCALE)
 
 build: venv
 	$(BIN)/ansible-galaxy collection build --force --output-path dist .

@@ -1,23 +1,41 @@
 #!/usr/bin/env python
-"""Benchmark: a simulated lab room provisioned four ways, measured side by side in one run.
+"""Benchmark: a simulated lab room provisioned five ways, measured side by side in one run.
 
 Each variant gets a fresh room of N systemd containers (the Molecule images), and every
 figure below is measured in this run, on this machine:
 
-  handout      the handout's steps as commands on each PC: venv, pip install, the server with
-               the handout's flags (default workers, started with nohup)
-  uv_commands  the same steps done by hand, fast: venv, uv pip install --compile-bytecode,
-               the server with the role's flags (the floor the role is compared with)
-  role         ansible-playbook playbooks/provision.yml, PCs install from upstream
-  role_cache   the same with one more container in group mlflow_package_cache
+  variant      transport  what
+  handout      podman     the handout's steps as commands on each PC: venv, pip install, the
+                          server with the handout's flags (default workers, started with nohup)
+  uv_commands  podman     the same steps done by hand, fast: venv, uv pip install
+                          --compile-bytecode, the server with the role's flags (the floor the
+                          role is compared with)
+  role         ssh        ansible-playbook playbooks/provision.yml, PCs install from upstream;
+                          its re-run is timed twice: over SSH, then over podman exec
+  role_podman  podman     the same as role, every Ansible task through podman exec
+  role_cache   ssh        the same as role with one more container in group mlflow_package_cache
+
+Transports: "ssh" is how an instructor reaches a real room: Ansible connects as root over
+SSH (with ansible.cfg's pipelining) to each container's address on the podman bridge, with a
+throwaway ed25519 key made for this run and put into each container's authorized_keys.
+"podman" runs each command or Ansible task through podman exec, as the Molecule room does
+(each task pays for podman exec's start: a one-PC re-run took about twice as long as over
+SSH). Whatever the transport, the bench's own probes (network counters, /health, RSS,
+restarts) go through podman exec.
 
 Per variant: wall time until every PC's server answers, bytes the room fetched from
 upstream (network counters of the containers; with a cache, the bytes that travelled
-between the cache and the PCs are subtracted), the re-run time and changed count, and per
-PC the server's RSS and the seconds from (re)start to a healthy /health.
+between the cache and the PCs are subtracted; over SSH, the controller's SSH traffic too,
+recorded as ssh_bytes), the re-run time and changed count, and per PC the server's RSS and
+the seconds from (re)start to a healthy /health.
 
-  make bench                      # N=3
+--scale 1,3,6: after the variants, role_cache (over SSH) once more for each room size N
+(the main run's figures when N is --hosts): wall time, upstream and cache bytes, re-run,
+tasks per host, under "scale" in the JSON.
+
+  make bench                      # N=3, then --scale 1,3,6 (BENCH_HOSTS, BENCH_SCALE)
   python bench/room_bench.py --hosts 5 --variants role,role_cache
+  python bench/room_bench.py --hosts 1 --variants role_cache --scale 1,2
 """
 
 from __future__ import annotations
@@ -28,6 +46,7 @@ import os
 import platform
 import re
 import shlex
+import socket
 import subprocess
 import sys
 import tempfile
@@ -44,7 +63,24 @@ VERSION = DEFAULTS["mlflow_server_version"]
 PACKAGES = [("mlflow[extras]==%s" % VERSION if p == "mlflow[extras]" else p) for p in DEFAULTS["mlflow_server_packages"]]
 PORT = 8080
 LAB = "/root/mlflowserver-lab"
-VARIANTS = ["handout", "uv_commands", "role", "role_cache"]
+VARIANTS = ["handout", "uv_commands", "role", "role_podman", "role_cache"]
+# How the controller reaches the room's hosts in each variant (module docstring).
+TRANSPORTS = {"handout": "podman", "uv_commands": "podman", "role": "ssh", "role_podman": "podman", "role_cache": "ssh"}
+# The controller's SSH options for the room: each container's host key is new to it (and
+# all of an image's containers share one), as throwaway test machines.
+SSH_COMMON_ARGS = "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"
+# An nftables table in each SSH room container's network namespace (not the host's): it
+# counts the SSH traffic, which crosses the same interface as the downloads, so that it is
+# not taken for upstream bytes.
+SSH_COUNTERS = """table inet labroom_bench {
+  counter ssh_in { }
+  counter ssh_out { }
+  chain input { type filter hook input priority 0; policy accept; tcp dport 22 counter name "ssh_in"; }
+  chain output { type filter hook output priority 0; policy accept; tcp sport 22 counter name "ssh_out"; }
+}
+"""
+# nftables counts IP packets; the interface counters count Ethernet frames, 14 bytes more each.
+ETHERNET_HEADER = 14
 # A school's uplink, for the column that says what the upstream bytes would cost there.
 UPLINK_BITS_PER_S = 100e6
 
@@ -67,9 +103,10 @@ HEALTH_POLL = (
 )
 
 
-def sh(*argv, check=True, capture=True, env=None, timeout=3600):
+def sh(*argv, check=True, capture=True, env=None, timeout=3600, input=None):
     # check=False: a failure is raised below with the command's output, which CalledProcessError hides.
-    result = subprocess.run(argv, capture_output=capture, text=True, env=env, timeout=timeout, check=False)
+    result = subprocess.run(argv, capture_output=capture, text=True, env=env, timeout=timeout, check=False,
+                            input=input)
     if check and result.returncode != 0:
         raise RuntimeError("%s failed (rc %d):\n%s\n%s" % (
             shlex.join(argv), result.returncode, (result.stdout or "")[-3000:], (result.stderr or "")[-3000:]))
@@ -81,19 +118,37 @@ def in_host(name, script, check=True, timeout=3600):
 
 
 class Room:
-    """N lab PCs (plus a cache host) as systemd containers, removed at the end."""
+    """N lab PCs (plus a cache host) as systemd containers, removed at the end. With
+    ssh_key (a private key file whose .pub is next to it), each container lets that key in
+    as root and is reached by its address on the podman bridge (self.addresses)."""
 
-    def __init__(self, prefix, count, cache=False):
+    def __init__(self, prefix, count, cache=False, ssh_key=None):
         self.pcs = ["%s-pc-%d" % (prefix, i + 1) for i in range(count)]
         self.cache = "%s-cache" % prefix if cache else None
         self.names = self.pcs + ([self.cache] if cache else [])
+        self.ssh_key = ssh_key
+        self.addresses = {}
+        self.pids = {}
 
     def __enter__(self):
         for name in self.names:
             sh("podman", "rm", "-f", name, check=False)
             sh("podman", "run", "-d", "--name", name, "--hostname", name, "--systemd", "always", IMAGE, "/sbin/init")
+            if self.ssh_key:
+                # Before sshd starts, so that every SSH byte of the room is counted.
+                self.pids[name] = sh("podman", "inspect", "-f", "{{.State.Pid}}", name).stdout.strip()
+                sh("nsenter", "--net=/proc/%s/ns/net" % self.pids[name], "nft", "-f", "-", input=SSH_COUNTERS)
         for name in self.names:
             in_host(name, "systemctl is-system-running --wait >/dev/null; true", timeout=120)
+        if self.ssh_key:
+            public = Path(str(self.ssh_key) + ".pub").read_text()
+            for name in self.names:
+                sh("podman", "exec", "-i", name, "sh", "-c",
+                   "umask 077 && mkdir -p /root/.ssh && cat > /root/.ssh/authorized_keys "
+                   "&& chmod 0700 /root/.ssh && chmod 0600 /root/.ssh/authorized_keys", input=public)
+                self.addresses[name] = sh("podman", "inspect", "-f", "{{.NetworkSettings.IPAddress}}",
+                                          name).stdout.strip()
+                wait_for_sshd(name, self.addresses[name])
         return self
 
     def __exit__(self, *exc):
@@ -108,23 +163,43 @@ class Room:
                 print("warning: podman could not remove %s; remove it with: podman rm -f %s" % (name, name), flush=True)
 
     def counters(self):
-        """{host: (rx_bytes, tx_bytes)} of each container's network interface."""
+        """{host: (rx_bytes, tx_bytes, ssh_rx_bytes, ssh_tx_bytes)} of each container's network
+        interface: everything, then the SSH part of it (0 in a room reached by podman exec)."""
         found = {}
         for name in self.names:
             out = in_host(name, "cat /sys/class/net/eth0/statistics/rx_bytes /sys/class/net/eth0/statistics/tx_bytes")
             rx, tx = (int(v) for v in out.stdout.split())
-            found[name] = (rx, tx)
+            found[name] = (rx, tx) + self.ssh_counters(name)
         return found
 
+    def ssh_counters(self, name):
+        """(bytes in, bytes out) of the container's SSH traffic, as Ethernet frames."""
+        if not self.ssh_key:
+            return (0, 0)
+        out = sh("nsenter", "--net=/proc/%s/ns/net" % self.pids[name], "nft", "-j", "list", "counters",
+                 "table", "inet", "labroom_bench").stdout
+        counters = {item["counter"]["name"]: item["counter"] for item in json.loads(out)["nftables"]
+                    if "counter" in item}
+        return tuple(counters[key]["bytes"] + ETHERNET_HEADER * counters[key]["packets"]
+                     for key in ("ssh_in", "ssh_out"))
+
     def cache_sent_bytes(self, before, after):
-        """Bytes the cache host sent (to the lab PCs): the room's own network, not the uplink."""
-        return (after[self.cache][1] - before[self.cache][1]) if self.cache else None
+        """Bytes the cache host sent (to the lab PCs): the room's own network, not the uplink
+        (nor its SSH answers to the controller)."""
+        if not self.cache:
+            return None
+        return (after[self.cache][1] - after[self.cache][3]) - (before[self.cache][1] - before[self.cache][3])
 
     def upstream_bytes(self, before, after):
-        """Bytes the room received, minus those the cache sent to the PCs (room-internal)."""
-        received = sum(after[n][0] - before[n][0] for n in self.names)
-        internal = (after[self.cache][1] - before[self.cache][1]) if self.cache else 0
+        """Bytes the room received, minus those the cache sent to the PCs (room-internal) and
+        the controller's SSH traffic (the controller is in the room too)."""
+        received = sum((after[n][0] - after[n][2]) - (before[n][0] - before[n][2]) for n in self.names)
+        internal = self.cache_sent_bytes(before, after) or 0
         return received - internal
+
+    def ssh_bytes(self, before, after):
+        """Bytes of the controller's SSH connections to the room, both ways."""
+        return sum((after[n][2] + after[n][3]) - (before[n][2] + before[n][3]) for n in self.names)
 
     def server_rss_mb(self, name):
         out = in_host(name, "ps -eo rss=,args=")
@@ -138,6 +213,29 @@ class Room:
 
 def poll_health(name):
     return float(sh("podman", "exec", name, "python3", "-c", HEALTH_POLL).stdout.strip())
+
+
+def wait_for_sshd(name, address, timeout=60):
+    """Wait until sshd answers on the container's address (its banner), as Ansible will reach it."""
+    started = time.monotonic()
+    while True:
+        try:
+            with socket.create_connection((address, 22), timeout=2) as connection:
+                if connection.recv(64).startswith(b"SSH-"):
+                    return
+        except OSError:
+            pass
+        if time.monotonic() - started > timeout:
+            raise RuntimeError("%s (%s): sshd does not answer on port 22 after %d s; is openssh-server in the image "
+                               "(scripts/build-test-images.sh rebuilds an outdated one)?" % (name, address, timeout))
+        time.sleep(0.5)
+
+
+def ssh_key(directory):
+    """A throwaway ed25519 key pair for this run: (private key path); its .pub is next to it."""
+    key = Path(directory) / "id_ed25519"
+    sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "labroom-bench", "-f", str(key))
+    return key
 
 
 def parallel(function, hosts):
@@ -209,6 +307,7 @@ def by_hand(prefix, count, installer):
         rss = {name: room.server_rss_mb(name) for name in room.pcs}
         return {
             "hosts": count,
+            "transport": "podman",
             "wall_to_healthy_s": round(wall, 1),
             "upstream_bytes": upstream,
             "rerun_s": round(rerun, 1),
@@ -220,34 +319,87 @@ def by_hand(prefix, count, installer):
 
 # --- the role -----------------------------------------------------------------------------
 
-def playbook(inventory, playbook_path, report_dir):
+def playbook(inventory, playbook_path, report_dir, env=None):
     """Run a playbook over the room; (wall seconds, changed count summed over the hosts, where
     the time went: PlaybookRun.profile())."""
     run = run_playbook(playbook_path, inventories=[inventory], args=["-e", "mlflow_report_dir=%s" % report_dir],
                        env={"ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_FORKS": "10",
-                            "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".ansible/collections")}, timeout=3600)
+                            "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".ansible/collections"), **(env or {})},
+                       timeout=3600)
     if run.rc != 0:
         raise RuntimeError("%s failed:\n%s" % (playbook_path, run.text[-6000:]))
     return run.elapsed, run.total_changed, run.profile()
 
 
-def with_role(prefix, count, cache, results_dir):
-    with Room(prefix, count, cache=cache) as room, tempfile.TemporaryDirectory() as tmp:
-        inventory = Path(tmp) / "room.yml"
-        children = {"lab_room": {"hosts": {n: None for n in room.pcs}}}
-        if cache:
-            children["mlflow_package_cache"] = {"hosts": {room.cache: None}}
-        inventory.write_text(yaml.safe_dump({"all": {
-            "vars": {"ansible_connection": "containers.podman.podman", "ansible_python_interpreter": "/usr/bin/python3"},
-            "children": children,
-        }}))
+def room_inventory(path, room, transport, key=None, as_over_ssh=False):
+    """Write the room's inventory: over SSH to each container's address, as an instructor's
+    inventory reaches a real room, or through podman exec. Same host names either way, so
+    that a run over one transport finds what a run over the other left (hostvars, reports).
+
+    as_over_ssh (podman): the role's settings as over SSH. The server's --allowed-hosts
+    lists the PC's ansible_host, its address over SSH and its container name through podman
+    exec (the podman connection reaches the container by ansible_host); the address given as
+    an extra allowed host makes the list, and so the unit, the same, and a re-run through
+    podman exec then changes nothing, as over SSH."""
+    if transport == "ssh":
+        common = {"ansible_connection": "ssh", "ansible_user": "root", "ansible_ssh_private_key_file": str(key),
+                  "ansible_ssh_common_args": SSH_COMMON_ARGS}
+        host_vars = {n: {"ansible_host": room.addresses[n]} for n in room.names}
+    else:
+        common = {"ansible_connection": "containers.podman.podman"}
+        host_vars = {n: ({"mlflow_server_allowed_hosts_extra": [room.addresses[n]]} if as_over_ssh else None)
+                     for n in room.names}
+    children = {"lab_room": {"hosts": {n: host_vars[n] for n in room.pcs}}}
+    if room.cache:
+        children["mlflow_package_cache"] = {"hosts": {room.cache: host_vars[room.cache]}}
+    path.write_text(yaml.safe_dump({"all": {
+        "vars": {**common, "ansible_python_interpreter": "/usr/bin/python3"},
+        "children": children,
+    }}))
+    return path
+
+
+def with_role(prefix, count, cache, results_dir, transport, key=None, rerun_podman=False, servers=True):
+    """The role over a fresh room. rerun_podman: time one more re-run through podman exec
+    (an SSH room). servers=False (--scale): leave out the status run, the restarts, the RSS
+    and the cache's package set and resolution."""
+    with Room(prefix, count, cache=cache, ssh_key=key if transport == "ssh" else None) as room, \
+            tempfile.TemporaryDirectory() as tmp:
+        inventory = room_inventory(Path(tmp) / "room.yml", room, transport, key)
+        # The SSH connections' control sockets (ControlPersist) live with this room: a later
+        # room's container that gets a removed one's address never meets its stale connection.
+        env = {"ANSIBLE_SSH_CONTROL_PATH_DIR": str(Path(tmp) / "cp")} if transport == "ssh" else {}
         report_dir = results_dir / ("reports-%s" % prefix)
         before = room.counters()
-        wall, _changed, cold_profile = playbook(inventory, "playbooks/provision.yml", report_dir)
+        wall, _changed, cold_profile = playbook(inventory, "playbooks/provision.yml", report_dir, env)
         after = room.counters()
         upstream = room.upstream_bytes(before, after)
-        rerun, rerun_changed, rerun_profile = playbook(inventory, "playbooks/provision.yml", report_dir)
-        playbook(inventory, "playbooks/status.yml", report_dir)
+        rerun, rerun_changed, rerun_profile = playbook(inventory, "playbooks/provision.yml", report_dir, env)
+        profile = {"cold": cold_profile, "rerun": rerun_profile}
+        figures = {
+            "hosts": count,
+            "transport": transport,
+            "wall_to_healthy_s": round(wall, 1),
+            "upstream_bytes": upstream,
+            # With a cache: what it sent to the PCs over the room's network.
+            "cache_sent_bytes": room.cache_sent_bytes(before, after),
+            # The controller's SSH traffic of the cold run, both ways (not in upstream_bytes).
+            "ssh_bytes": room.ssh_bytes(before, after) if transport == "ssh" else None,
+            "rerun_s": round(rerun, 1),
+            "rerun_changed": rerun_changed,
+        }
+        if rerun_podman:
+            # The same re-run through podman exec: what the transport alone costs.
+            podman_inventory = room_inventory(Path(tmp) / "room-podman.yml", room, "podman", as_over_ssh=True)
+            rerun, rerun_changed, profile["rerun_podman"] = playbook(podman_inventory, "playbooks/provision.yml",
+                                                                     report_dir)
+            figures.update(rerun_podman_s=round(rerun, 1), rerun_podman_changed=rerun_changed)
+        # Where the time went, traceable to tasks: each play's seconds, the slowest tasks
+        # and the tasks run per host, of the cold run and of the re-run(s).
+        figures["profile"] = profile
+        if not servers:
+            return figures
+        playbook(inventory, "playbooks/status.yml", report_dir, env)
 
         def restart(name):
             started = time.monotonic()
@@ -258,20 +410,7 @@ def with_role(prefix, count, cache, results_dir):
         # One PC at a time: each lab PC restarts on its own CPU, not three on this machine's two.
         ready = {name: restart(name) for name in room.pcs}
         rss = {name: room.server_rss_mb(name) for name in room.pcs}
-        figures = {
-            "hosts": count,
-            "wall_to_healthy_s": round(wall, 1),
-            "upstream_bytes": upstream,
-            # With a cache: what it sent to the PCs over the room's network.
-            "cache_sent_bytes": room.cache_sent_bytes(before, after),
-            "rerun_s": round(rerun, 1),
-            "rerun_changed": rerun_changed,
-            "server_rss_mb": [rss[n] for n in room.pcs],
-            "server_ready_s": [ready[n] for n in room.pcs],
-            # Where the time went, traceable to tasks: each play's seconds, the slowest tasks
-            # and the tasks run per host, of the cold run and of the re-run.
-            "profile": {"cold": cold_profile, "rerun": rerun_profile},
-        }
+        figures.update(server_rss_mb=[rss[n] for n in room.pcs], server_ready_s=[ready[n] for n in room.pcs])
         if cache:
             out = in_host(room.cache, "find /opt/labroom-package-cache/server/+files -type f -name '*.whl' -printf '%s\\n'")
             figures["cache_files_bytes"] = sum(int(v) for v in out.stdout.split())
@@ -300,35 +439,91 @@ def ratio(a, b):
     return round(a / b, 2) if a is not None and b else None
 
 
+def sizes(text):
+    """--scale's room sizes: "1,3,6" -> [1, 3, 6] (each once, in the order given)."""
+    found = []
+    for part in text.split(","):
+        if part.strip():
+            count = int(part)
+            if count < 1:
+                raise ValueError(part)
+            if count not in found:
+                found.append(count)
+    return found
+
+
+def print_variant(figures):
+    print(json.dumps({k: v for k, v in figures.items() if k != "profile"}), flush=True)
+    for run, found in figures.get("profile", {}).items():
+        print("  %s run: %s" % (run, ", ".join("%s %.0f s" % (p["play"], p["s"]) for p in found["plays"])))
+        print("    tasks per host: %s" % ", ".join("%s %d" % kv for kv in sorted(found["tasks_per_host"].items())))
+        for task in found["slowest_tasks"]:
+            print("    %6.1f s  %s" % (task["s"], task["task"]))
+
+
+def scale_row(figures):
+    """One room size of --scale, from a role_cache run's figures."""
+    row = {key: figures[key] for key in ("hosts", "wall_to_healthy_s", "upstream_bytes", "cache_sent_bytes", "rerun_s",
+                                         "rerun_changed")}
+    row["tasks_per_host_cold"] = figures["profile"]["cold"]["tasks_per_host"]
+    row["tasks_per_host_rerun"] = figures["profile"]["rerun"]["tasks_per_host"]
+    return row
+
+
+def tasks_summary(per_host):
+    """{host: tasks} of a room -> "cache 49, PCs 60-61"."""
+    cache = [n for h, n in per_host.items() if h.endswith("-cache")]
+    pcs = sorted(n for h, n in per_host.items() if not h.endswith("-cache"))
+    parts = ["cache %d" % cache[0]] if cache else []
+    if pcs:
+        parts.append("PCs %d" % pcs[0] if pcs[0] == pcs[-1] else "PCs %d-%d" % (pcs[0], pcs[-1]))
+    return ", ".join(parts)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--hosts", type=int, default=int(os.environ.get("BENCH_HOSTS", "3")))
     parser.add_argument("--variants", default=",".join(VARIANTS))
+    parser.add_argument("--scale", default="",
+                        help="room sizes for role_cache after the variants, e.g. 1,3,6 (default: none)")
     parser.add_argument("--output", default=str(ROOT / "bench/results/latest.json"))
     args = parser.parse_args()
     chosen = [v for v in args.variants.split(",") if v]
     unknown = sorted(set(chosen) - set(VARIANTS))
     if unknown or args.hosts < 1:
         parser.error("variants must be among %s and --hosts at least 1" % ", ".join(VARIANTS))
+    try:
+        scale_sizes = sizes(args.scale)
+    except ValueError:
+        parser.error("--scale takes room sizes of at least 1, separated by commas: 1,3,6")
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
 
-    figures = {}
-    for variant in chosen:
-        print("== %s: %d hosts" % (variant, args.hosts), flush=True)
-        prefix = "bench-" + variant.replace("_", "")
-        if variant == "handout":
-            figures[variant] = by_hand(prefix, args.hosts, "pip")
-        elif variant == "uv_commands":
-            figures[variant] = by_hand(prefix, args.hosts, "uv")
-        else:
-            figures[variant] = with_role(prefix, args.hosts, variant == "role_cache", output.parent)
-        print(json.dumps({k: v for k, v in figures[variant].items() if k != "profile"}), flush=True)
-        for run, found in figures[variant].get("profile", {}).items():
-            print("  %s run: %s" % (run, ", ".join("%s %.0f s" % (p["play"], p["s"]) for p in found["plays"])))
-            print("    tasks per host: %s" % ", ".join("%s %d" % kv for kv in sorted(found["tasks_per_host"].items())))
-            for task in found["slowest_tasks"]:
-                print("    %6.1f s  %s" % (task["s"], task["task"]))
+    figures, scale = {}, []
+    with tempfile.TemporaryDirectory(prefix="labroom-bench-") as keys:
+        key = ssh_key(keys) if scale_sizes or any(TRANSPORTS[v] == "ssh" for v in chosen) else None
+        for variant in chosen:
+            print("== %s: %d hosts, over %s" % (variant, args.hosts, TRANSPORTS[variant]), flush=True)
+            prefix = "bench-" + variant.replace("_", "")
+            if variant == "handout":
+                figures[variant] = by_hand(prefix, args.hosts, "pip")
+            elif variant == "uv_commands":
+                figures[variant] = by_hand(prefix, args.hosts, "uv")
+            else:
+                figures[variant] = with_role(prefix, args.hosts, variant == "role_cache", output.parent,
+                                             TRANSPORTS[variant], key, rerun_podman=variant == "role")
+            print_variant(figures[variant])
+        # How the cached room grows: role_cache over SSH once per room size (the run above
+        # stands for its own size).
+        for count in scale_sizes:
+            if count == args.hosts and "role_cache" in figures:
+                print("== scale: role_cache, %d hosts: the run above" % count, flush=True)
+                scale.append(scale_row(figures["role_cache"]))
+                continue
+            print("== scale: role_cache, %d hosts, over ssh" % count, flush=True)
+            found = with_role("bench-scale%d" % count, count, True, output.parent, "ssh", key, servers=False)
+            print_variant(found)
+            scale.append(scale_row(found))
 
     # The package set one PC needs: what the room's cache holds after serving the room.
     package_set = figures.get("role_cache", {}).pop("cache_files_bytes", None)
@@ -350,6 +545,9 @@ def main():
                                               figures.get("uv_commands", {}).get("wall_to_healthy_s")),
             "handout_vs_role_wall": ratio(figures.get("handout", {}).get("wall_to_healthy_s"),
                                           figures.get("role", {}).get("wall_to_healthy_s")),
+            # The same cold run over SSH and through podman exec.
+            "role_vs_role_podman_wall": ratio(figures.get("role", {}).get("wall_to_healthy_s"),
+                                              figures.get("role_podman", {}).get("wall_to_healthy_s")),
             "role_cache_vs_role_wall": ratio(figures.get("role_cache", {}).get("wall_to_healthy_s"),
                                              figures.get("role", {}).get("wall_to_healthy_s")),
             "role_cache_upstream_vs_package_set": ratio(figures.get("role_cache", {}).get("upstream_bytes"), package_set),
@@ -360,16 +558,27 @@ def main():
             "role_upstream_vs_role_cache_upstream": ratio(figures.get("role", {}).get("upstream_bytes"),
                                                           figures.get("role_cache", {}).get("upstream_bytes")),
         },
+        # role_cache over SSH per room size (--scale).
+        "scale": scale,
     }
     output.write_text(json.dumps(result, indent=2) + "\n")
 
-    print("\n%-12s %5s %10s %12s %14s %8s %8s %14s %14s" % (
-        "variant", "hosts", "healthy_s", "upstream_MB", "uplink100_s", "rerun_s", "changed", "rss_mb(max)",
+    print("\n%-12s %-9s %5s %10s %12s %14s %8s %8s %14s %14s" % (
+        "variant", "transport", "hosts", "healthy_s", "upstream_MB", "uplink100_s", "rerun_s", "changed", "rss_mb(max)",
         "ready_s(max)"))
     for name, f in figures.items():
-        print("%-12s %5d %10.1f %12.1f %14.1f %8.1f %8s %14.1f %14.2f" % (
-            name, f["hosts"], f["wall_to_healthy_s"], f["upstream_bytes"] / 1e6, f["uplink_100mbit_s"], f["rerun_s"],
-            "-" if f["rerun_changed"] is None else f["rerun_changed"], max(f["server_rss_mb"]), max(f["server_ready_s"])))
+        print("%-12s %-9s %5d %10.1f %12.1f %14.1f %8.1f %8s %14.1f %14.2f" % (
+            name, f["transport"], f["hosts"], f["wall_to_healthy_s"], f["upstream_bytes"] / 1e6, f["uplink_100mbit_s"],
+            f["rerun_s"], "-" if f["rerun_changed"] is None else f["rerun_changed"], max(f["server_rss_mb"]),
+            max(f["server_ready_s"])))
+    if "rerun_podman_s" in figures.get("role", {}):
+        print("role re-run: %.1f s over ssh (changed %s), %.1f s through podman exec (changed %s)" % (
+            figures["role"]["rerun_s"], figures["role"]["rerun_changed"], figures["role"]["rerun_podman_s"],
+            figures["role"]["rerun_podman_changed"]))
+    for name, f in figures.items():
+        if f.get("ssh_bytes") is not None:
+            print("%s: the controller's SSH traffic of the cold run %.1f MB (not counted as upstream)" % (
+                name, f["ssh_bytes"] / 1e6))
     if package_set:
         print("package set one PC needs (cached by the room's cache): %.1f MB" % (package_set / 1e6))
     if figures.get("role_cache", {}).get("cache_sent_bytes"):
@@ -381,6 +590,16 @@ def main():
         print("one resolution against upstream (index pages and metadata): %.1f MB" % (resolution / 1e6))
     for key, value in result["ratios"].items():
         print("%-40s %s" % (key, "-" if value is None else value))
+    if scale:
+        print("\nscale: role_cache over ssh")
+        print("%5s %10s %12s %14s %8s %8s  %-22s %s" % (
+            "hosts", "healthy_s", "upstream_MB", "cache_sent_MB", "rerun_s", "changed", "tasks/host cold",
+            "tasks/host rerun"))
+        for row in scale:
+            print("%5d %10.1f %12.1f %14.1f %8.1f %8s  %-22s %s" % (
+                row["hosts"], row["wall_to_healthy_s"], row["upstream_bytes"] / 1e6, (row["cache_sent_bytes"] or 0) / 1e6,
+                row["rerun_s"], row["rerun_changed"], tasks_summary(row["tasks_per_host_cold"]),
+                tasks_summary(row["tasks_per_host_rerun"])))
     print("written: %s" % output)
 
 

@@ -20,6 +20,10 @@ operator table, row by row, as an instructor types it, in a room with a package 
                                  does), the cache host started again: each server answers by
                                  its new address, and the whole-room command changes nothing
                                  on the PCs (it brings the cache back)
+  drift                          on one PC, its unit file edited and a package of the handout
+                                 removed by hand; the whole-room command puts both back and
+                                 counts the change on that PC alone, and the next one changes
+                                 nothing
 
 verify (tests/test_operator_table.py, tests/test_cache.py) asserts on what was recorded.
 """
@@ -61,6 +65,7 @@ def run(room):
     room.step("one_pc_broken", one_pc_broken, room, instructor)
     room.step("cache_off", cache_off, room, instructor)
     room.step("new_addresses", new_addresses, room, instructor)
+    room.step("drift", drift, room, instructor)
 
 
 def row_key(task):
@@ -283,4 +288,24 @@ def new_addresses(room, instructor):
     seen["cache_start_rc"] = started.returncode
     time.sleep(1)
     seen.update(instructor.run(table["whole room"][0]))
+    return seen
+
+
+# A package of the handout that nothing in the server imports: removing it leaves the server
+# running, as a student's `pip uninstall` in the lab venv would.
+DRIFT_PACKAGE, DRIFT_MODULE = "scikit-learn", "sklearn"
+UNIT = "/etc/systemd/system/mlflow-server.service"
+
+
+def drift(room, instructor):
+    table = instructor.table
+    pc = room.hosts()[0]
+    venv = room.hostvars(pc).get("mlflow_server_base_dir", "/opt/mlflowserver-lab") + "/.venv"
+    edited = room.sh(pc, "echo '# edited by hand' >> %s && %s/bin/uv pip uninstall --python %s/bin/python %s"
+                     % (UNIT, venv, venv, DRIFT_PACKAGE))
+    seen = {"pc": pc, "edit_rc": edited.returncode, "edit_output": edited.stdout + edited.stderr,
+            "repair": instructor.run(table["whole room"][0])}
+    seen["unit_edited_after"] = room.sh(pc, "grep -c 'edited by hand' %s || true" % UNIT).stdout.strip()
+    seen["imports_after"] = room.sh(pc, "%s/bin/python -c 'import %s' && echo yes" % (venv, DRIFT_MODULE)).stdout.strip()
+    seen["again"] = instructor.run(table["whole room"][0])
     return seen

@@ -53,7 +53,7 @@ def service_layout(name, facts, base_dir, bin_dir, manager="auto"):
         "launchd": "/Library/LaunchDaemons/%s.plist" % label,
     }[chosen]
     status_argv = {
-        "systemd": [],
+        "systemd": ["systemctl", "show", "--property=ActiveState", "--property=UnitFileState", "--", name + ".service"],
         "supervisor": [bin_dir + "/supervisorctl", "-c", supervisor_conf, "status", name],
         "launchd": ["launchctl", "print", "system/" + label],
     }[chosen]
@@ -73,8 +73,49 @@ def service_layout(name, facts, base_dir, bin_dir, manager="auto"):
     }
 
 
+def _line_value(text, key):
+    """The value of a "Key=value" line of systemctl show's output, or ''."""
+    for line in (text or "").splitlines():
+        if line.startswith(key + "="):
+            return line[len(key) + 1:].strip()
+    return ""
+
+
+def service_state(layout, status, definition):
+    """The layout, plus what runs now: the host_probe results of status_argv and of the definition file."""
+    if not isinstance(layout, dict) or "manager" not in layout:
+        raise AnsibleFilterError("service_state: the input must be a service_layout result")
+    status = status if isinstance(status, dict) else {}
+    definition = definition if isinstance(definition, dict) else {}
+    rc = status.get("rc", 1)
+    out = status.get("stdout") or ""
+    defined = bool(definition.get("exists"))
+    manager = layout["manager"]
+    if manager == "systemd":
+        running = rc == 0 and _line_value(out, "ActiveState") == "active"
+        enabled = rc == 0 and _line_value(out, "UnitFileState") == "enabled"
+    elif manager == "supervisor":
+        # supervisorctl status: 0 running, 3 stopped, 4 no such program (all with supervisord
+        # up); 4 with "no such file" or "refused" when supervisord itself is not running.
+        running = rc == 0 and "RUNNING" in out
+        enabled = defined
+    else:
+        running = rc == 0 and "state = running" in out
+        # A LaunchDaemon's plist is loaded at every boot.
+        enabled = defined
+    found = dict(layout)
+    found.update({
+        "running": running,
+        "enabled": enabled,
+        "supervisord_up": manager == "supervisor" and (rc in (0, 3) or "no such process" in out),
+        "definition": (definition.get("content") or "") if defined else "",
+        "definition_sha256": definition.get("sha256") if defined else None,
+    })
+    return found
+
+
 class FilterModule:
     """labroom.mlflow service filters."""
 
     def filters(self):
-        return {"service_layout": service_layout}
+        return {"service_layout": service_layout, "service_state": service_state}

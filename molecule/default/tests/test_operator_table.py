@@ -150,3 +150,19 @@ def test_after_a_restart_with_new_addresses_each_pc_answers_and_nothing_changes(
     assert seen["run"]["rc"] == 0, why(seen["run"])
     assert statuses(seen) == {**{pc: "healthy" for pc in LAB_PCS}, CACHE: "healthy"}
     assert all(changed_on(seen["run"], pc) == 0 for pc in LAB_PCS), why(seen["run"])
+
+
+def test_drift_on_one_pc_is_put_back_and_counted_as_a_change_there_alone():
+    seen = observed("drift")
+    pc = seen["pc"]
+    assert seen["edit_rc"] == 0, seen["edit_output"]
+    repair, again = seen["repair"], seen["again"]
+    assert repair["run"]["rc"] == 0, why(repair["run"])
+    changed_tasks = {change["task"] for change in repair["run"]["changes"] if change["host"] == pc}
+    assert any("service definition" in task for task in changed_tasks), why(repair["run"])
+    assert any("Install the packages" in task for task in changed_tasks), why(repair["run"])
+    assert all(changed_on(repair["run"], other) == 0 for other in LAB_PCS if other != pc), why(repair["run"])
+    assert seen["unit_edited_after"] == "0" and seen["imports_after"] == "yes", seen
+    assert statuses(repair) == {**{p: "healthy" for p in LAB_PCS}, CACHE: "healthy"}
+    # The repaired PC is recorded as converged again: the next run changes nothing anywhere.
+    assert again["run"]["rc"] == 0 and again["run"]["changes"] == [], why(again["run"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.labroom.mlflow.plugins.filter.service_layout import FilterModule, service_layout
+from ansible_collections.labroom.mlflow.plugins.filter.service_layout import FilterModule, service_layout, service_state
 
 MAC = {"os_family": "Darwin", "service_mgr": "launchd"}
 SYSTEMD = {"os_family": "Debian", "service_mgr": "systemd"}
@@ -40,7 +40,9 @@ def test_systemd_paths():
     found = layout(SYSTEMD)
     assert found["runtime_dir"] == "/run/mlflow-server"
     assert found["definition_file"] == "/etc/systemd/system/mlflow-server.service"
-    assert found["status_argv"] == [] and found["requirements"] == []
+    assert found["status_argv"] == ["systemctl", "show", "--property=ActiveState", "--property=UnitFileState", "--",
+                                    "mlflow-server.service"]
+    assert found["requirements"] == []
 
 
 def test_supervisor_paths_live_under_the_programs_folder_and_venv():
@@ -78,4 +80,44 @@ def test_facts_must_be_a_mapping():
 
 
 def test_registered_under_its_name():
-    assert FilterModule().filters() == {"service_layout": service_layout}
+    assert FilterModule().filters() == {"service_layout": service_layout, "service_state": service_state}
+
+
+UNIT = {"exists": True, "type": "file", "sha256": "ab", "content": "[Unit]\n"}
+MISSING = {"exists": False, "content": None}
+
+
+@pytest.mark.parametrize(("stdout", "rc", "running", "enabled"), [
+    ("ActiveState=active\nUnitFileState=enabled\n", 0, True, True),
+    ("ActiveState=inactive\nUnitFileState=disabled\n", 0, False, False),
+    ("ActiveState=activating\nUnitFileState=enabled\n", 0, False, True),
+    ("", 1, False, False),
+])
+def test_systemd_state_is_read_from_systemctl_show(stdout, rc, running, enabled):
+    found = service_state(layout(SYSTEMD), {"rc": rc, "stdout": stdout}, UNIT)
+    assert (found["running"], found["enabled"], found["supervisord_up"]) == (running, enabled, False)
+    assert found["definition"] == "[Unit]\n" and found["definition_sha256"] == "ab"
+    assert found["manager"] == "systemd"
+
+
+@pytest.mark.parametrize(("stdout", "rc", "running", "up"), [
+    ("mlflow-server RUNNING pid 7, uptime 0:01:00", 0, True, True),
+    ("mlflow-server STOPPED", 3, False, True),
+    ("mlflow-server: ERROR (no such process)", 4, False, True),
+    ("unix:///opt/lab/supervisor/supervisor.sock no such file", 4, False, False),
+])
+def test_supervisor_state(stdout, rc, running, up):
+    found = service_state(layout(NO_INIT), {"rc": rc, "stdout": stdout}, UNIT)
+    assert (found["running"], found["supervisord_up"], found["enabled"]) == (running, up, True)
+
+
+def test_launchd_state_and_a_missing_definition():
+    found = service_state(layout(MAC), {"rc": 0, "stdout": "\tstate = running\n"}, MISSING)
+    assert found["running"] is True and found["enabled"] is False
+    assert found["definition"] == "" and found["definition_sha256"] is None
+
+
+def test_service_state_needs_a_layout():
+    with pytest.raises(AnsibleFilterError, match="service_layout result"):
+        service_state({}, {}, {})
+    assert FilterModule().filters()["service_state"] is service_state

@@ -366,15 +366,21 @@ def with_role(prefix, count, cache, results_dir, transport, key=None, rerun_podm
     with Room(prefix, count, cache=cache, ssh_key=key if transport == "ssh" else None) as room, \
             tempfile.TemporaryDirectory() as tmp:
         inventory = room_inventory(Path(tmp) / "room.yml", room, transport, key)
-        # The SSH connections' control sockets (ControlPersist) live with this room: a later
-        # room's container that gets a removed one's address never meets its stale connection.
-        env = {"ANSIBLE_SSH_CONTROL_PATH_DIR": str(Path(tmp) / "cp")} if transport == "ssh" else {}
+        # The SSH connections' control sockets (ControlPersist) live with this room, and each
+        # run gets its own: a re-run opens its connections afresh, as an instructor's run before
+        # the next class does (not reusing the cold run's, still open for 60 s), and a later
+        # room's container that gets a removed one's address never meets a stale connection.
+        runs = iter(range(100))
+
+        def env():
+            return {"ANSIBLE_SSH_CONTROL_PATH_DIR": str(Path(tmp) / ("cp%d" % next(runs)))} if transport == "ssh" else {}
+
         report_dir = results_dir / ("reports-%s" % prefix)
         before = room.counters()
-        wall, _changed, cold_profile = playbook(inventory, "playbooks/provision.yml", report_dir, env)
+        wall, _changed, cold_profile = playbook(inventory, "playbooks/provision.yml", report_dir, env())
         after = room.counters()
         upstream = room.upstream_bytes(before, after)
-        rerun, rerun_changed, rerun_profile = playbook(inventory, "playbooks/provision.yml", report_dir, env)
+        rerun, rerun_changed, rerun_profile = playbook(inventory, "playbooks/provision.yml", report_dir, env())
         profile = {"cold": cold_profile, "rerun": rerun_profile}
         figures = {
             "hosts": count,
@@ -399,7 +405,7 @@ def with_role(prefix, count, cache, results_dir, transport, key=None, rerun_podm
         figures["profile"] = profile
         if not servers:
             return figures
-        playbook(inventory, "playbooks/status.yml", report_dir, env)
+        playbook(inventory, "playbooks/status.yml", report_dir, env())
 
         def restart(name):
             started = time.monotonic()
@@ -467,7 +473,53 @@ def scale_row(figures):
                                          "rerun_changed")}
     row["tasks_per_host_cold"] = figures["profile"]["cold"]["tasks_per_host"]
     row["tasks_per_host_rerun"] = figures["profile"]["rerun"]["tasks_per_host"]
+    row["plays_cold_s"] = {p["play"]: p["s"] for p in figures["profile"]["cold"]["plays"]}
     return row
+
+
+# The model of a bigger room on real hardware (docs/testing.md): a MODEL, not a measurement.
+MODEL_HOSTS = 30
+# A room's switched network: the cache's link to the PCs.
+LAN_BITS_PER_S = 1e9
+
+
+def model_room(row, hosts=MODEL_HOSTS, forks=None, lan_bits_per_s=LAN_BITS_PER_S):
+    """A modelled cold run of `hosts` PCs with a cache on real hardware, from one measured
+    one-PC room (`row`, a --scale row): every PC installs on its own CPU, so the PCs' play
+    takes the one-PC play's time once per wave of `forks` PCs (Ansible runs a task on
+    `forks` hosts at a time), or the time the cache's link needs to send every PC its
+    packages (the one PC's share times `hosts`), whichever is longer; the first play and the
+    cache's play do not grow with the room (one resolution per kind of PC). Upstream bytes
+    stay the one-PC room's (every PC of one kind installs the same pins from the cache)."""
+    if forks is None:
+        forks = ansible_forks()
+    plays = row["plays_cold_s"]
+    find = next((s for name, s in plays.items() if name.startswith("Find out")), 0.0)
+    cache = next((s for name, s in plays.items() if "package cache" in name and name.startswith("Run")), 0.0)
+    pcs = next((s for name, s in plays.items() if name.startswith("Provision")), 0.0)
+    per_pc_bytes = (row["cache_sent_bytes"] or 0) / row["hosts"]
+    waves = -(-hosts // forks)
+    network = hosts * per_pc_bytes * 8 / lan_bits_per_s
+    return {
+        "model": True,
+        "hosts": hosts,
+        "from_measured_hosts": row["hosts"],
+        "forks": forks,
+        "lan_bits_per_s": lan_bits_per_s,
+        "first_play_s": find,
+        "cache_play_s": cache,
+        "pcs_play_one_pc_s": pcs,
+        "waves": waves,
+        "cache_link_s": round(network, 1),
+        "wall_to_healthy_s": round(find + cache + max(pcs * waves, network), 1),
+        "upstream_bytes": row["upstream_bytes"],
+    }
+
+
+def ansible_forks():
+    """forks from ansible.cfg (what an instructor's run uses), 5 (Ansible's default) without it."""
+    found = re.search(r"^forks\s*=\s*(\d+)", (ROOT / "ansible.cfg").read_text(), re.MULTILINE)
+    return int(found.group(1)) if found else 5
 
 
 def tasks_summary(per_host):
@@ -560,6 +612,8 @@ def main():
         },
         # role_cache over SSH per room size (--scale).
         "scale": scale,
+        # A MODEL of a 30-PC room on real hardware, from the smallest room of --scale.
+        "model": model_room(min(scale, key=lambda row: row["hosts"])) if scale else None,
     }
     output.write_text(json.dumps(result, indent=2) + "\n")
 
@@ -600,6 +654,14 @@ def main():
                 row["hosts"], row["wall_to_healthy_s"], row["upstream_bytes"] / 1e6, (row["cache_sent_bytes"] or 0) / 1e6,
                 row["rerun_s"], row["rerun_changed"], tasks_summary(row["tasks_per_host_cold"]),
                 tasks_summary(row["tasks_per_host_rerun"])))
+    if result["model"]:
+        m = result["model"]
+        print("\nMODEL (not measured): %d PCs on real hardware, each installing on its own CPU, from the %d-PC room: "
+              "%.0f s (first play %.0f s + cache play %.0f s + max(%d wave(s) of forks=%d x %.0f s, the cache's "
+              "%.0f Gbit/s link %.0f s)); upstream as the %d-PC room, %.1f MB" % (
+                  m["hosts"], m["from_measured_hosts"], m["wall_to_healthy_s"], m["first_play_s"], m["cache_play_s"],
+                  m["waves"], m["forks"], m["pcs_play_one_pc_s"], m["lan_bits_per_s"] / 1e9, m["cache_link_s"],
+                  m["from_measured_hosts"], m["upstream_bytes"] / 1e6))
     print("written: %s" % output)
 
 

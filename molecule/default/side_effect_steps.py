@@ -21,9 +21,9 @@ operator table, row by row, as an instructor types it, in a room with a package 
                                  its new address, and the whole-room command changes nothing
                                  on the PCs (it brings the cache back)
   drift                          on one PC, its unit file edited and a package of the handout
-                                 removed by hand; the whole-room command puts both back and
-                                 counts the change on that PC alone, and the next one changes
-                                 nothing
+                                 removed by hand; the one-PC command puts both back and counts
+                                 the change, and the next one changes nothing (the whole-room
+                                 command's 0 changed on converged PCs: new_addresses)
 
 verify (tests/test_operator_table.py, tests/test_cache.py) asserts on what was recorded.
 """
@@ -304,8 +304,8 @@ def drift(room, instructor):
     edited = room.sh(pc, "echo '# edited by hand' >> %s && %s/bin/uv pip uninstall --python %s/bin/python %s"
                      % (UNIT, venv, venv, DRIFT_PACKAGE))
     seen = {"pc": pc, "edit_rc": edited.returncode, "edit_output": edited.stdout + edited.stderr,
-            "repair": instructor.run(table["whole room"][0])}
+            "repair": instructor.run(table["one PC"][0], {README_PC: pc})}
     seen["unit_edited_after"] = room.sh(pc, "grep -c 'edited by hand' %s || true" % UNIT).stdout.strip()
     seen["imports_after"] = room.sh(pc, "%s/bin/python -c 'import %s' && echo yes" % (venv, DRIFT_MODULE)).stdout.strip()
-    seen["again"] = instructor.run(table["whole room"][0])
+    seen["again"] = instructor.run(table["one PC"][0], {README_PC: pc})
     return seen

@@ -8,6 +8,8 @@ The filter is documented in service_layout.yml beside this file.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from ansible.errors import AnsibleFilterError
 
 MANAGERS = ("systemd", "supervisor", "launchd")
@@ -114,8 +116,28 @@ def service_state(layout, status, definition):
     return found
 
 
+def systemd_env_file(env):
+    """The text of a systemd EnvironmentFile= for a mapping of names to values: one
+    NAME="value" line each, in name order, with the four characters that systemd (like a shell)
+    unescapes inside double quotes escaped: backslash, double quote, backquote and dollar."""
+    if not isinstance(env, Mapping):
+        raise AnsibleFilterError("systemd_env_file: expects a mapping of names to values, got %r" % type(env).__name__)
+    lines = []
+    for name in sorted(env):
+        if not isinstance(name, str) or not name or not (name[0].isalpha() or name[0] == "_") or not all(
+            c.isalnum() or c == "_" for c in name
+        ):
+            raise AnsibleFilterError("systemd_env_file: %r is not an environment variable name" % (name,))
+        value = "" if env[name] is None else str(env[name])
+        if "\n" in value or "\r" in value or "\0" in value:
+            raise AnsibleFilterError("systemd_env_file: the value of %s spans lines, which systemd cannot read" % name)
+        escaped = "".join("\\" + c if c in '\\"`$' else c for c in value)
+        lines.append('%s="%s"\n' % (name, escaped))
+    return "".join(lines)
+
+
 class FilterModule:
     """labroom.mlflow service filters."""
 
     def filters(self):
-        return {"service_layout": service_layout, "service_state": service_state}
+        return {"service_layout": service_layout, "service_state": service_state, "systemd_env_file": systemd_env_file}

@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.labroom.mlflow.plugins.filter.service_layout import FilterModule, service_layout, service_state
+from ansible_collections.labroom.mlflow.plugins.filter.service_layout import (
+    FilterModule,
+    service_layout,
+    service_state,
+    systemd_env_file,
+)
 
 MAC = {"os_family": "Darwin", "service_mgr": "launchd"}
 SYSTEMD = {"os_family": "Debian", "service_mgr": "systemd"}
@@ -80,7 +85,8 @@ def test_facts_must_be_a_mapping():
 
 
 def test_registered_under_its_name():
-    assert FilterModule().filters() == {"service_layout": service_layout, "service_state": service_state}
+    assert FilterModule().filters() == {"service_layout": service_layout, "service_state": service_state,
+                                        "systemd_env_file": systemd_env_file}
 
 
 UNIT = {"exists": True, "type": "file", "sha256": "ab", "content": "[Unit]\n"}
@@ -121,3 +127,14 @@ def test_service_state_needs_a_layout():
     with pytest.raises(AnsibleFilterError, match="service_layout result"):
         service_state({}, {}, {})
     assert FilterModule().filters()["service_state"] is service_state
+
+
+def test_the_systemd_environment_file_escapes_what_systemd_unescapes():
+    text = systemd_env_file({"PGPASSWORD": 'pa$$"w\\o`rd', "A_KEY": "plain"})
+    assert text == 'A_KEY="plain"\nPGPASSWORD="pa\\$\\$\\"w\\\\o\\`rd"\n'
+
+
+@pytest.mark.parametrize("env", [{"BAD-NAME": "x"}, {"1X": "x"}, {"KEY": "two\nlines"}, ["KEY=x"]])
+def test_the_systemd_environment_file_refuses_what_systemd_cannot_read(env):
+    with pytest.raises(AnsibleFilterError):
+        systemd_env_file(env)

@@ -209,6 +209,8 @@ from urllib.parse import urlencode, urlsplit
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.urls import fetch_url
 
+from ansible_collections.labroom.mlflow.plugins.module_utils.mlflow_http import connection_cause, read_answer
+
 ARTIFACT_PREFIX = "mlflow-artifacts:"
 ARGUMENT_SPEC = dict(
     url=dict(type="str", required=True),
@@ -266,21 +268,11 @@ class TrackingServer:
             method=method,
             timeout=self.module.params["request_timeout"],
         )
-        status = int(info.get("status", -1))
+        status, body = read_answer(resp, info)
         self.last_status = status
-        # On an HTTP error fetch_url returns the error as `resp`, already read, and puts the
-        # answer's body in info["body"].
-        if "body" in info:
-            body = info["body"] or b""
-        elif resp is not None:
-            body = resp.read()
-        else:
-            body = b""
-        if isinstance(body, bytes):
-            body = body.decode("utf-8", errors="replace")
         where = "%s %s" % (method, url)
         if status == -1:
-            raise CheckError("%s: %s" % (where, _connection_cause(info.get("msg", ""))))
+            raise CheckError("%s: %s" % (where, connection_cause(info.get("msg", ""))))
         if status == 403 and "host" in body.lower():
             raise CheckError(
                 "%s with Host: %s: refused by MLflow (%s). Add the name to the server's "
@@ -289,11 +281,16 @@ class TrackingServer:
                 final=True,
             )
         if status in (401, 403):
-            raise CheckError(
-                "%s: HTTP %d, the server wants credentials (set url_username and url_password)" % (where, status),
-                status=status,
-                final=True,
-            )
+            username = self.module.params.get("url_username")
+            if username:
+                message = (
+                    "%s: HTTP %d, the server refused the account %r: its password is not url_password "
+                    "(with the labroom.mlflow.mlflow_server role: mlflow_server_admin_password, which MLflow "
+                    "takes only on its first start; see docs/course-server.md to change it)" % (where, status, username)
+                )
+            else:
+                message = "%s: HTTP %d, the server wants credentials (set url_username and url_password)" % (where, status)
+            raise CheckError(message, status=status, final=True)
         if status != 200:
             detail = body.strip()[:200] or info.get("msg", "")
             raise CheckError("%s: HTTP %d %s" % (where, status, detail), status=status)
@@ -317,17 +314,6 @@ class TrackingServer:
             if not token:
                 break
         return items
-
-
-def _connection_cause(msg):
-    lowered = msg.lower()
-    if "refused" in lowered:
-        return "connection refused (is the server running and listening on this port?)"
-    if "timed out" in lowered or "timeout" in lowered:
-        return "no answer, timed out (is a firewall blocking the port?)"
-    if "name or service not known" in lowered or "nodename nor servname" in lowered or "getaddrinfo" in lowered:
-        return "host name not found (%s)" % msg
-    return msg or "no HTTP answer"
 
 
 def check_once(server, check_artifacts, count_runs, facts):

@@ -8,57 +8,19 @@ role installs) with the role's flags: absolute SQLite URI, proxied artifacts, an
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-
-MLFLOW = shutil.which("mlflow", path=str(Path(sys.executable).parent))
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from mlflow_server import free_port, mlflow_server
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    assert MLFLOW, "mlflow is not installed beside this Python: pip install -r requirements-test.txt"
     base = tmp_path_factory.mktemp("mlflowserver-lab")
     (base / "mlruns_db").mkdir()
-    (base / "mlartifacts").mkdir()
-    port = free_port()
-    env = dict(os.environ, MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false", MLFLOW_DISABLE_TELEMETRY="true")
-    log = open(base / "mlflow.log", "w")
-    proc = subprocess.Popen(
-        [
-            MLFLOW, "server",
-            "--host", "127.0.0.1",
-            "--port", str(port),
-            "--workers", "1",
-            "--backend-store-uri", "sqlite:///%s" % (base / "mlruns_db" / "mlflow.db"),
-            "--artifacts-destination", str(base / "mlartifacts"),
-            "--serve-artifacts",
-            "--allowed-hosts", "localhost,localhost:*,127.0.0.1,127.0.0.1:*,lab-pc-07,lab-pc-07:*",
-        ],
-        cwd=base,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        yield {"url": "http://127.0.0.1:%d" % port, "port": port, "log": base / "mlflow.log"}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    with mlflow_server(base, base / "mlruns_db" / "mlflow.db") as running:
+        yield running
 
 
 def test_waits_for_the_starting_server_and_reports_it_healthy(server, run_module):

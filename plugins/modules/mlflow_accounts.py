@@ -1,0 +1,647 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, labroom.mlflow contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: mlflow_accounts
+short_description: Manage the student accounts of an MLflow tracking server with basic authentication
+version_added: "0.5.0"
+description:
+  - Manages the accounts of an MLflow tracking server that runs MLflow's own authentication app
+    (C(mlflow server --app-name basic-auth)), over HTTP, as an admin of that server.
+  - Each listed user that does not exist is created with its password. A listed user that
+    exists is checked by logging in with the given password; when the server refuses it, the
+    password is set to the given one. A second run with the same input changes nothing.
+  - With O(experiments=true), each listed user gets an experiment named exactly after the user
+    name, created by the admin when it is missing and restored when it is in the deleted state
+    (an existing experiment of that name is reused), and the permission O(permission) on it.
+  - With O(prune=true), accounts that are not listed are deleted, except the account
+    O(admin_username) and every other admin account. MLflow keeps their experiments and runs
+    (deleting an account deletes only the account and its permissions), so no data is lost; a
+    user listed again later gets the same experiment back.
+  - Without O(users), the module changes nothing and only reports the server's accounts.
+  - Uses the REST API of MLflow 3 (checked on MLflow 3.17.2) C(/api/2.0/mlflow/users/...) for the
+    accounts and C(/api/3.0/mlflow/users/permissions/grant) and C(.../revoke) for the
+    permissions; the MLflow 2 permission API (C(/api/2.0/mlflow/experiments/permissions/...)) is
+    gone.
+author:
+  - labroom.mlflow contributors (@labroom)
+options:
+  url:
+    description:
+      - Base URL of the tracking server, for example V(http://127.0.0.1:8080).
+      - A path prefix (as with C(mlflow server --static-prefix)) is kept.
+    type: str
+    required: true
+  host_header:
+    description:
+      - Value of the C(Host) header of every request, for example V(lab-pc-07:8080), when the
+        name in O(url) is not one of the server's C(--allowed-hosts).
+      - Defaults to the host and port of O(url).
+    type: str
+  admin_username:
+    description:
+      - An admin account of the server; every change is made as this account.
+      - MLflow creates it (C(admin_username) of the auth configuration, or
+        C(MLFLOW_AUTH_ADMIN_USERNAME)) on the server's first start.
+    type: str
+    required: true
+  admin_password:
+    description:
+      - Password of O(admin_username). MLflow sets it only on the server's first start; a later
+        change of the configured password does not change it on the server.
+    type: str
+    required: true
+  users:
+    description:
+      - The student accounts the server must have.
+      - When omitted, the module changes nothing and only reports (O(prune) is ignored).
+      - An empty list with O(prune=true) deletes every account that is not an admin.
+      - A user name may appear only once, may not be O(admin_username), and may not be an admin
+        account of the server.
+    type: list
+    elements: dict
+    suboptions:
+      username:
+        description:
+          - The user name the student logs in with; also the name of the student's experiment.
+        type: str
+        required: true
+      password:
+        description:
+          - The student's password, at least 12 characters (MLflow refuses shorter ones).
+          - Never returned nor logged.
+        type: str
+        required: true
+  experiments:
+    description:
+      - Give each listed user an experiment named after the user name, and O(permission) on it.
+    type: bool
+    default: true
+  permission:
+    description:
+      - Permission each listed user gets on their own experiment.
+      - V(MANAGE) also lets the student delete the experiment and give others access to it.
+      - A different permission granted earlier to the user on that experiment is replaced.
+    type: str
+    default: MANAGE
+    choices: [READ, EDIT, MANAGE]
+  prune:
+    description:
+      - Delete the accounts that are not in O(users). Never deletes O(admin_username) nor any
+        other admin account.
+      - The experiments and runs of a deleted account are kept; only the account and its
+        permissions go.
+    type: bool
+    default: false
+  timeout:
+    description:
+      - Seconds one HTTP request may take.
+    type: float
+    default: 10
+notes:
+  - Supports check mode; it then reports what would change, with the same return values, and
+    changes nothing. Logging in as the listed users to check their passwords changes nothing.
+  - With MLflow's default of no workspaces, any logged-in user may create experiments. When
+    another user already holds a permission on the experiment named after a listed user (for
+    example because a classmate created it first), the experiment is still used and a warning
+    names that user; revoke it by hand if it is unwanted.
+  - Passwords are checked by logging in as each listed user that exists (C(GET
+    /api/2.0/mlflow/users/current)), one request each.
+  - HTTP goes through C(ansible.module_utils.urls), so proxies and certificate settings are
+    honoured as in M(ansible.builtin.uri).
+seealso:
+  - module: labroom.mlflow.tracking_health
+  - name: MLflow authentication
+    description: MLflow's basic authentication app, its admin account and permissions.
+    link: https://mlflow.org/docs/latest/self-hosting/security/basic-http-auth/
+"""
+
+EXAMPLES = r"""
+- name: One account and one experiment per student, on this lab PC's server
+  labroom.mlflow.mlflow_accounts:
+    url: http://127.0.0.1:8080
+    host_header: "{{ inventory_hostname }}:8080"
+    admin_username: admin
+    admin_password: "{{ mlflow_server_admin_password }}"
+    users:
+      - username: alice
+        password: "{{ vault_student_passwords.alice }}"
+      - username: bob
+        password: "{{ vault_student_passwords.bob }}"
+  register: accounts
+# accounts.created, accounts.experiment_ids.alice
+
+- name: End of term - remove the accounts of students who left (their experiments stay)
+  labroom.mlflow.mlflow_accounts:
+    url: http://127.0.0.1:8080
+    admin_username: admin
+    admin_password: "{{ mlflow_server_admin_password }}"
+    users: "{{ students }}"
+    prune: true
+
+- name: Only list the accounts
+  labroom.mlflow.mlflow_accounts:
+    url: http://127.0.0.1:8080
+    admin_username: admin
+    admin_password: "{{ mlflow_server_admin_password }}"
+  register: report
+# report.users, report.user_count
+"""
+
+RETURN = r"""
+created:
+  description: User names of the accounts created (in check mode, that would be created).
+  returned: always
+  type: list
+  elements: str
+  sample: [alice, bob]
+passwords_updated:
+  description: User names whose password was set because the server refused the given one.
+  returned: always
+  type: list
+  elements: str
+  sample: [carol]
+deleted:
+  description: User names of the accounts deleted by O(prune); their experiments are kept.
+  returned: always
+  type: list
+  elements: str
+  sample: [dave]
+experiments_created:
+  description: Names of the experiments created.
+  returned: always
+  type: list
+  elements: str
+  sample: [alice, bob]
+experiments_restored:
+  description: Names of the experiments that were in the deleted state and were restored.
+  returned: always
+  type: list
+  elements: str
+  sample: []
+permissions_granted:
+  description:
+    - User names that were granted O(permission) on their experiment (a different permission
+      they held on it was replaced).
+  returned: always
+  type: list
+  elements: str
+  sample: [alice, bob]
+experiment_ids:
+  description:
+    - Experiment ID of each listed user's experiment, by user name.
+    - Empty when O(experiments=false) or O(users) is omitted. In check mode, V(null) for an
+      experiment that would be created.
+  returned: always
+  type: dict
+  sample: {"alice": "1", "bob": "2"}
+users:
+  description: Sorted user names of the accounts that are not admins, after the run (in check mode, as they would be).
+  returned: always
+  type: list
+  elements: str
+  sample: [alice, bob]
+user_count:
+  description: Number of accounts that are not admins, after the run (in check mode, as it would be).
+  returned: always
+  type: int
+  sample: 2
+url:
+  description: The base URL of the server.
+  returned: always
+  type: str
+  sample: http://127.0.0.1:8080
+"""
+
+import base64
+import json
+import re
+from urllib.parse import urlencode, urlsplit
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.urls import fetch_url
+
+from ansible_collections.labroom.mlflow.plugins.module_utils.mlflow_http import connection_cause, read_answer
+
+MIN_PASSWORD_LENGTH = 12  # mlflow.utils.validation._validate_password
+PERMISSIONS = ["READ", "EDIT", "MANAGE"]
+ARGUMENT_SPEC = dict(
+    url=dict(type="str", required=True),
+    host_header=dict(type="str"),
+    admin_username=dict(type="str", required=True),
+    admin_password=dict(type="str", required=True, no_log=True),
+    users=dict(
+        type="list",
+        elements="dict",
+        options=dict(
+            username=dict(type="str", required=True),
+            password=dict(type="str", required=True, no_log=True),
+        ),
+    ),
+    experiments=dict(type="bool", default=True),
+    permission=dict(type="str", default="MANAGE", choices=PERMISSIONS),
+    prune=dict(type="bool", default=False),
+    timeout=dict(type="float", default=10),
+)
+
+# MLflow 3.17.2, mlflow/server/auth/routes.py
+CURRENT_USER = "/api/2.0/mlflow/users/current"
+LIST_USERS = "/api/2.0/mlflow/users/list"
+CREATE_USER = "/api/2.0/mlflow/users/create"
+UPDATE_PASSWORD = "/api/2.0/mlflow/users/update-password"
+DELETE_USER = "/api/2.0/mlflow/users/delete"
+GRANT = "/api/3.0/mlflow/users/permissions/grant"
+REVOKE = "/api/3.0/mlflow/users/permissions/revoke"
+GET_EXPERIMENT_BY_NAME = "/api/2.0/mlflow/experiments/get-by-name"
+CREATE_EXPERIMENT = "/api/2.0/mlflow/experiments/create"
+RESTORE_EXPERIMENT = "/api/2.0/mlflow/experiments/restore"
+# The return values that list changes.
+CHANGE_KEYS = ("created", "passwords_updated", "deleted", "experiments_created", "experiments_restored", "permissions_granted")
+# Each user's own grants live on a hidden role named __user_<id>__ (grant/revoke write there).
+USER_ROLE = re.compile(r"^__user_\d+__$")
+
+
+class ServerError(Exception):
+    def __init__(self, message, status=-1):
+        super().__init__(message)
+        self.status = status
+
+
+# Pure functions: what the server has, what is wanted, and what to do -----------------------------
+
+
+def validate_users(users, admin_username):
+    """Problems with the `users` option, as messages that name users but never a password."""
+    problems = []
+    names = [user["username"] for user in users]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        problems.append("users lists these user names more than once: %s" % ", ".join(duplicates))
+    empty = [index for index, name in enumerate(names) if not name or not name.strip()]
+    if empty:
+        problems.append("users has an empty username (item %s)" % ", ".join(str(index) for index in empty))
+    short = sorted({user["username"] for user in users if len(user["password"]) < MIN_PASSWORD_LENGTH})
+    if short:
+        problems.append(
+            "the password of %s is shorter than %d characters, which MLflow refuses"
+            % (", ".join(short), MIN_PASSWORD_LENGTH)
+        )
+    if admin_username in names:
+        problems.append(
+            "users lists the admin account '%s'; this module manages the accounts of students, not the admin's"
+            % admin_username
+        )
+    return problems
+
+
+def parse_accounts(answer):
+    """{username: {"id", "is_admin", "grants": {(resource_type, resource_pattern): permission}}}
+    from the answer of GET users/list (as an admin: every user with every role and its grants)."""
+    accounts = {}
+    for user in answer.get("users", []):
+        grants = {}
+        for role in user.get("roles") or []:
+            for grant in role.get("permissions") or []:
+                key = (grant.get("resource_type"), str(grant.get("resource_pattern")))
+                grants.setdefault(key, {})[role.get("name")] = grant.get("permission")
+        accounts[user["username"]] = {
+            "id": user.get("id"),
+            "is_admin": bool(user.get("is_admin")),
+            "grants": grants,
+        }
+    return accounts
+
+
+def own_grant(account, experiment_id):
+    """The permission `account` holds on the experiment through its own role, or None."""
+    for role, permission in account["grants"].get(("experiment", str(experiment_id)), {}).items():
+        if role and USER_ROLE.match(role):
+            return permission
+    return None
+
+
+def plan_changes(accounts, desired, admin_username, prune, password_ok, experiments, permission):
+    """What to do to go from the server's state to the desired one.
+
+    accounts:    parse_accounts() of the server
+    desired:     the listed user names, or None (query mode: nothing to do)
+    password_ok: {username: bool} for listed users that exist (did their login work?)
+    experiments: {username: {"experiment_id", "lifecycle_stage"} or None} when experiments are
+                 managed, else None
+    Returns {"create", "update_password", "delete", "create_experiment", "restore_experiment",
+    "grant", "revoke"}: lists of user names (an experiment has the user's name). "revoke" lists
+    the users whose own different permission on their experiment is replaced (revoked, then
+    granted: they are in "grant" too).
+    """
+    plan = dict(create=[], update_password=[], delete=[], create_experiment=[], restore_experiment=[], grant=[], revoke=[])
+    if desired is None:
+        return plan
+    for name in desired:
+        if name not in accounts:
+            plan["create"].append(name)
+        elif not password_ok.get(name, False):
+            plan["update_password"].append(name)
+    if prune:
+        wanted = set(desired)
+        plan["delete"] = sorted(
+            name for name, account in accounts.items()
+            if name not in wanted and name != admin_username and not account["is_admin"]
+        )
+    if experiments is not None:
+        for name in desired:
+            experiment = experiments.get(name)
+            if experiment is None:
+                plan["create_experiment"].append(name)
+                plan["grant"].append(name)
+                continue
+            if experiment.get("lifecycle_stage") == "deleted":
+                plan["restore_experiment"].append(name)
+            held = None if name not in accounts else own_grant(accounts[name], experiment["experiment_id"])
+            if held != permission:
+                plan["grant"].append(name)
+                if held is not None:
+                    plan["revoke"].append(name)
+    return plan
+
+
+def has_changes(plan):
+    return any(plan.values())
+
+
+def users_after(accounts, plan):
+    """Sorted names of the accounts that are not admins once `plan` is carried out."""
+    names = {name for name, account in accounts.items() if not account["is_admin"]}
+    names.difference_update(plan["delete"])
+    names.update(plan["create"])
+    return sorted(names)
+
+
+def shared_experiments(accounts, experiments, desired, plan):
+    """(experiment name, experiment id, other user, permission) for every permission another
+    account (not an admin, not deleted by the plan) holds on a listed user's experiment."""
+    found = []
+    if experiments is None or desired is None:
+        return found
+    going = set(plan["delete"])
+    for name in desired:
+        experiment = experiments.get(name)
+        if experiment is None:
+            continue
+        key = ("experiment", str(experiment["experiment_id"]))
+        for other, account in sorted(accounts.items()):
+            if other == name or other in going or account["is_admin"]:
+                continue
+            for permission in sorted(set(account["grants"].get(key, {}).values())):
+                found.append((name, str(experiment["experiment_id"]), other, permission))
+    return found
+
+
+# HTTP ------------------------------------------------------------------------------------------
+
+
+def _server_message(body):
+    """The readable part of an error answer: MLflow's JSON "message", without the SQL statement
+    and parameters (a duplicate user's answer quotes the password hash)."""
+    text = body.strip()
+    try:
+        answer = json.loads(text)
+        if isinstance(answer, dict) and answer.get("message"):
+            text = str(answer["message"])
+    except ValueError:
+        pass
+    for marker in (" Error: (", "\n[SQL", "[parameters"):
+        if marker in text:
+            text = text.split(marker)[0]
+    return text.strip()[:200]
+
+
+def _basic_auth(username, password):
+    token = base64.b64encode(("%s:%s" % (username, password)).encode("utf-8")).decode("ascii")
+    return "Basic " + token
+
+
+class AccountsServer:
+    """The REST calls of MLflow's basic-auth app that this module makes, against one server."""
+
+    def __init__(self, module, url, host_header, admin_username, admin_password, timeout):
+        self.module = module
+        self.url = url.rstrip("/")
+        self.host_header = host_header
+        self.admin = (admin_username, admin_password)
+        self.timeout = timeout
+
+    def call(self, method, path, params=None, body=None, auth=None, expect=(200,)):
+        """Send one request (as the admin unless `auth` is given); return (status, answer as JSON
+        or text). A status outside `expect` raises ServerError."""
+        url = self.url + path
+        if params:
+            url += "?" + urlencode(params)
+        username, password = auth or self.admin
+        headers = {
+            "Accept": "application/json",
+            "Host": self.host_header,
+            "Authorization": _basic_auth(username, password),
+        }
+        data = None
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+            data = json.dumps(body)
+        # use_netrc=False: a ~/.netrc entry for the host would replace the Authorization header.
+        resp, info = fetch_url(
+            self.module, url, data=data, headers=headers, method=method, timeout=self.timeout, use_netrc=False
+        )
+        status, text = read_answer(resp, info)
+        where = "%s %s" % (method, url)
+        if status == -1:
+            raise ServerError("%s: %s" % (where, connection_cause(info.get("msg", ""))))
+        if status == 403 and "host header" in text.lower():
+            raise ServerError(
+                "%s with Host: %s: refused by MLflow (%s). Set host_header to a name in the server's "
+                "--allowed-hosts." % (where, self.host_header, text.strip()[:200]),
+                status=status,
+            )
+        if status not in expect:
+            raise ServerError("%s: HTTP %d %s" % (where, status, _server_message(text) or info.get("msg", "")), status=status)
+        try:
+            answer = json.loads(text) if text.strip() else {}
+        except ValueError:
+            answer = text
+        return status, answer
+
+    def check_admin(self):
+        """Log in as the admin; fail clearly when the server refuses it or it is no admin."""
+        name = self.admin[0]
+        status, answer = self.call("GET", CURRENT_USER, expect=(200, 401))
+        if status == 401:
+            raise ServerError(
+                "the server refused the admin account '%s': mlflow_server_admin_password is not its "
+                "password on this server (MLflow sets the admin's password only on its first start, "
+                "from MLFLOW_AUTH_ADMIN_PASSWORD; set mlflow_server_admin_password to the password the "
+                "server has, or change the server's with PATCH %s%s as that admin, sending username, "
+                "password and current_password)" % (name, self.url, UPDATE_PASSWORD),
+                status=status,
+            )
+        user = answer.get("user", {}) if isinstance(answer, dict) else {}
+        if not user.get("is_admin"):
+            raise ServerError(
+                "the account '%s' on %s is not an admin: it cannot manage accounts (admin_username must "
+                "name the server's admin account)" % (name, self.url),
+                status=status,
+            )
+
+    def accounts(self):
+        return parse_accounts(self.call("GET", LIST_USERS)[1])
+
+    def password_works(self, username, password):
+        status, _answer = self.call("GET", CURRENT_USER, auth=(username, password), expect=(200, 401))
+        return status == 200
+
+    def create_user(self, username, password):
+        self.call("POST", CREATE_USER, body={"username": username, "password": password})
+
+    def update_password(self, username, password):
+        self.call("PATCH", UPDATE_PASSWORD, body={"username": username, "password": password})
+
+    def delete_user(self, username):
+        self.call("DELETE", DELETE_USER, body={"username": username})
+
+    def experiment(self, name):
+        """{"experiment_id", "lifecycle_stage", ...} of the experiment `name` (active or deleted), or None."""
+        status, answer = self.call("GET", GET_EXPERIMENT_BY_NAME, params={"experiment_name": name}, expect=(200, 404))
+        if status == 404:
+            return None
+        return answer["experiment"]
+
+    def create_experiment(self, name):
+        return str(self.call("POST", CREATE_EXPERIMENT, body={"name": name})[1]["experiment_id"])
+
+    def restore_experiment(self, experiment_id):
+        self.call("POST", RESTORE_EXPERIMENT, body={"experiment_id": experiment_id})
+
+    def grant(self, username, experiment_id, permission):
+        self.call("POST", GRANT, body={
+            "username": username, "resource_type": "experiment", "resource_id": experiment_id, "permission": permission,
+        })
+
+    def revoke(self, username, experiment_id):
+        self.call("POST", REVOKE, body={"username": username, "resource_type": "experiment", "resource_id": experiment_id})
+
+
+# The module ------------------------------------------------------------------------------------
+
+
+def apply_plan(server, plan, passwords, experiments, permission, result):
+    """Carry out `plan`, recording each change in `result` as soon as it is made."""
+    for name in plan["create"]:
+        server.create_user(name, passwords[name])
+        result["created"].append(name)
+    for name in plan["update_password"]:
+        server.update_password(name, passwords[name])
+        result["passwords_updated"].append(name)
+    for name in plan["create_experiment"]:
+        experiments[name] = {"experiment_id": server.create_experiment(name), "lifecycle_stage": "active"}
+        result["experiments_created"].append(name)
+        result["experiment_ids"][name] = experiments[name]["experiment_id"]
+    for name in plan["restore_experiment"]:
+        server.restore_experiment(experiments[name]["experiment_id"])
+        result["experiments_restored"].append(name)
+    for name in plan["grant"]:
+        experiment_id = experiments[name]["experiment_id"]
+        if name in plan["revoke"]:
+            server.revoke(name, experiment_id)
+        server.grant(name, experiment_id, permission)
+        result["permissions_granted"].append(name)
+    for name in plan["delete"]:
+        server.delete_user(name)
+        result["deleted"].append(name)
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    params = module.params
+    url = params["url"].rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        module.fail_json(
+            msg="url %r is not an http:// or https:// URL with a host name, such as http://127.0.0.1:8080" % params["url"],
+            url=url,
+        )
+    if params["timeout"] <= 0:
+        module.fail_json(msg="timeout must be more than 0 seconds (is %s)" % params["timeout"], url=url)
+    users = params["users"]
+    admin_username = params["admin_username"]
+    if users is not None:
+        problems = validate_users(users, admin_username)
+        if problems:
+            module.fail_json(msg="; ".join(problems), url=url)
+    desired = None if users is None else [user["username"] for user in users]
+    passwords = {} if users is None else {user["username"]: user["password"] for user in users}
+    host_header = params["host_header"] or parts.netloc.rpartition("@")[2]
+
+    result = dict(
+        changed=False,
+        url=url,
+        created=[],
+        passwords_updated=[],
+        deleted=[],
+        experiments_created=[],
+        experiments_restored=[],
+        permissions_granted=[],
+        experiment_ids={},
+    )
+    server = AccountsServer(module, url, host_header, admin_username, params["admin_password"], params["timeout"])
+    try:
+        server.check_admin()
+        accounts = server.accounts()
+        if desired is not None:
+            admins = sorted(name for name in desired if name in accounts and accounts[name]["is_admin"])
+            if admins:
+                module.fail_json(
+                    msg="users lists %s, an admin account on this server; this module manages the accounts "
+                    "of students, not admins" % ", ".join(admins),
+                    **result
+                )
+        password_ok = {
+            name: server.password_works(name, passwords[name]) for name in (desired or []) if name in accounts
+        }
+        experiments = None
+        if params["experiments"] and desired is not None:
+            experiments = {name: server.experiment(name) for name in desired}
+        plan = plan_changes(accounts, desired, admin_username, params["prune"], password_ok, experiments, params["permission"])
+        for experiment, experiment_id, other, permission in shared_experiments(accounts, experiments, desired, plan):
+            module.warn(
+                "user '%s' also holds %s on the experiment '%s' (id %s) of user '%s'; revoke it if that is unwanted"
+                % (other, permission, experiment, experiment_id, experiment)
+            )
+        if experiments is not None:
+            result["experiment_ids"] = {
+                name: None if experiments[name] is None else str(experiments[name]["experiment_id"]) for name in desired
+            }
+        if module.check_mode:
+            result.update(
+                created=plan["create"],
+                passwords_updated=plan["update_password"],
+                deleted=plan["delete"],
+                experiments_created=plan["create_experiment"],
+                experiments_restored=plan["restore_experiment"],
+                permissions_granted=plan["grant"],
+            )
+        else:
+            apply_plan(server, plan, passwords, experiments, params["permission"], result)
+        result["changed"] = has_changes(plan)
+        result["users"] = users_after(accounts, plan)
+        result["user_count"] = len(result["users"])
+    except ServerError as exc:
+        # What was done before the failure is reported, and makes the task changed.
+        result["changed"] = any(result[key] for key in CHANGE_KEYS)
+        module.fail_json(msg=str(exc), status=exc.status, **result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -8,19 +8,20 @@ PYTHON    ?= python3
 VENV      := .venv
 BIN       := $(CURDIR)/$(VENV)/bin
 INVENTORY ?= inventory/localhost.yml
-SCENARIOS ?= default mixed upgrade
+SCENARIOS ?= default mixed upgrade course
 COLLECTION_LINK := .ansible/collections/ansible_collections/labroom/mlflow
 
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export CONTAINERS_CONF := $(CURDIR)/molecule/resources/podman/containers.conf
 
-.PHONY: help lab test test-stages checks bench lint sanity unit integration molecule images host-packages venv test-venv collection-link build clean
+.PHONY: help lab test test-stages checks bench bench-class lint sanity unit integration molecule images host-packages venv test-venv collection-link build clean
 
 help:
 	@echo "make lab    set up the controller (.venv) and provision $(INVENTORY)"
 	@echo "make test   lint, unit tests and the Molecule room ($(SCENARIOS))"
 	@echo "make bench  the room benchmark ($(BENCH_HOSTS) podman PCs per variant, about 20 minutes)"
+	@echo "make bench-class  a class of $(BENCH_CLASS_STUDENTS) students at once against one podman server, four shapes"
 
 ## Controller environment ---------------------------------------------------------------
 # pip bootstraps uv into the venv; uv installs the rest several times faster. --native-tls:
@@ -75,6 +76,7 @@ lint: test-venv collection-link
 	  $(BIN)/ansible-doc -t module labroom.mlflow.tracking_health > /dev/null; \
 	  $(BIN)/ansible-doc -t module labroom.mlflow.package_cache_fetch > /dev/null; \
 	  $(BIN)/ansible-doc -t module labroom.mlflow.host_probe > /dev/null; \
+	  $(BIN)/ansible-doc -t module labroom.mlflow.mlflow_accounts > /dev/null; \
 	  $(BIN)/ansible-playbook --syntax-check -i inventory/lab-room.example.yml site.yml'
 
 # ansible-test sanity, in the collection's own path layout (scripts/run-sanity.sh).
@@ -124,6 +126,13 @@ BENCH_HOSTS ?= 3
 BENCH_SCALE ?= 1,3,6
 bench: venv collection-link images
 	$(BIN)/python bench/room_bench.py --hosts $(BENCH_HOSTS) --scale=$(BENCH_SCALE)
+
+# One podman server (Debian 13) provisioned by the role in four shapes (per-PC SQLite, with
+# basic-auth, a PostgreSQL course server, with basic-auth), each loaded by a class of N
+# students at once for each N of BENCH_CLASS_STUDENTS; writes bench/results/class.json.
+BENCH_CLASS_STUDENTS ?= 30,100
+bench-class: venv collection-link images
+	$(BIN)/python bench/class_bench.py --students $(BENCH_CLASS_STUDENTS)
 
 build: venv
 	$(BIN)/ansible-galaxy collection build --force --output-path dist .

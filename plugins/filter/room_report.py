@@ -29,6 +29,7 @@ ROW_DEFAULTS = {
     "runs": None,
     "db_kib": None,
     "artifacts_kib": None,
+    "users": None,
     "error": "",
 }
 NOT_CHECKED = "not checked: left out of this run (--limit), or the run stopped before the check"

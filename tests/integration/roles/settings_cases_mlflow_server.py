@@ -11,7 +11,13 @@ is installed on the test machine.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 ROLE = "mlflow_server"
+FILES = Path(__file__).with_name("files")
+# A course server's settings (docs/course-server.md), with a good admin password.
+COURSE = {"mlflow_server_backend": "postgresql", "mlflow_server_auth": "basic", "mlflow_server_workers": 4,
+          "mlflow_server_admin_password": "a-long-admin-password"}
 SETTINGS_TASK = "labroom.mlflow.mlflow_server : Check every setting of the role"
 
 GOOD = {
@@ -34,6 +40,12 @@ GOOD = {
     "status_timeout_zero": {"mlflow_server_status_timeout": 0},
     "explicit_python_and_manager": {"mlflow_server_python": "/usr/bin/python3.11", "mlflow_server_service_manager": "supervisor",
                                     "mlflow_server_state": "stopped", "mlflow_server_installer": "pip"},
+    "course_server": dict(COURSE, mlflow_server_students=["6410001", {"username": "ta.somchai", "password": "ta-password-123"}],
+                          mlflow_server_roster_file=str(FILES / "roster_good.csv")),
+    "external_postgresql": dict(COURSE, mlflow_server_postgresql_host="db.cs.example.ac.th",
+                                mlflow_server_postgresql_password="db-password", mlflow_server_auth_default_permission="READ"),
+    "sqlite_with_auth": {"mlflow_server_auth": "basic", "mlflow_server_admin_password": "a-long-admin-password",
+                         "mlflow_server_students": ["alice"], "mlflow_server_public_url": "http://mlflow.cs.example.ac.th"},
 }
 
 # Refused by the role's settings check: (variables, a part of the message).
@@ -79,6 +91,42 @@ BAD = {
     "health_timeout": ({"mlflow_server_health_timeout": -5}, "mlflow_server_health_timeout is '-5'"),
     "backups_keep": ({"mlflow_server_backups_keep": 0}, "mlflow_server_backups_keep is '0'"),
     "status_timeout": ({"mlflow_server_status_timeout": -1}, "mlflow_server_status_timeout is '-1'"),
+    # A course server (auth basic, PostgreSQL, the roster); the third item: the variables the
+    # message names (COURSE sets the scene).
+    "auth_without_admin_password": ({"mlflow_server_auth": "basic"},
+                                    "mlflow_server_auth is basic but mlflow_server_admin_password is not set",
+                                    {"mlflow_server_auth", "mlflow_server_admin_password"}),
+    "short_admin_password": (dict(COURSE, mlflow_server_admin_password="short-pw"),
+                             "mlflow_server_admin_password is shorter than 12 characters", {"mlflow_server_admin_password"}),
+    "external_postgresql_without_password": (dict(COURSE, mlflow_server_postgresql_host="db.cs.example.ac.th"),
+                                             "mlflow_server_postgresql_host is 'db.cs.example.ac.th' (an existing",
+                                             {"mlflow_server_postgresql_host", "mlflow_server_postgresql_password"}),
+    "missing_roster_file": (dict(COURSE, mlflow_server_roster_file="/nonexistent/class.csv"),
+                            "mlflow_server_roster_file is '/nonexistent/class.csv', which is not a file on the controller",
+                            {"mlflow_server_roster_file"}),
+    "roster_without_username_column": (dict(COURSE, mlflow_server_roster_file=str(FILES / "roster_no_username.csv")),
+                                       "has no 'username' column", {"mlflow_server_students"}),
+    "duplicate_user_in_roster_file": (dict(COURSE, mlflow_server_roster_file=str(FILES / "roster_duplicate.csv")),
+                                      "line 3: the user name 'Alice' is already listed", {"mlflow_server_students"}),
+    "duplicate_user_across_list_and_file": (dict(COURSE, mlflow_server_students=["bob"],
+                                                 mlflow_server_roster_file=str(FILES / "roster_good.csv")),
+                                            "the user name 'bob' is already listed (mlflow_server_students[0])",
+                                            {"mlflow_server_students"}),
+    "short_student_password": (dict(COURSE, mlflow_server_students=[{"username": "bob", "password": "bob"}]),
+                               "the password of 'bob' is shorter than 12 characters", {"mlflow_server_students"}),
+    "roster_without_auth": ({"mlflow_server_students": ["alice"]}, "mlflow_server_auth is none, but a roster is set",
+                            {"mlflow_server_auth"}),
+    "postgresql_ephemeral": (dict(COURSE, mlflow_server_mode="ephemeral"),
+                             "mlflow_server_backend is postgresql with mlflow_server_mode ephemeral",
+                             {"mlflow_server_backend", "mlflow_server_auth"}),
+    "admin_as_student": (dict(COURSE, mlflow_server_students=["admin"]), "'admin' is the administrator's account",
+                         {"mlflow_server_students"}),
+    "pool_size_zero": (dict(COURSE, mlflow_server_db_pool_size=0), "mlflow_server_db_pool_size is '0'",
+                       {"mlflow_server_db_pool_size"}),
+    "same_databases": (dict(COURSE, mlflow_server_postgresql_auth_database="mlflow"),
+                       "mlflow_server_postgresql_database is 'mlflow'", {"mlflow_server_postgresql_database"}),
+    "public_url": (dict(COURSE, mlflow_server_public_url="course-server:8080"),
+                   "mlflow_server_public_url is 'course-server:8080'", {"mlflow_server_public_url"}),
     # Two broken values: both in one message.
     "port_and_workers": ({"mlflow_server_port": 0, "mlflow_server_workers": 0}, "mlflow_server_port is '0'"),
 }
@@ -97,6 +145,12 @@ SPEC_BAD = {
                      "argument 'mlflow_server_workers' is of type str and we were unable to convert to int"),
     "packages_mapping": ({"mlflow_server_packages": {"mlflow": "3.17.2"}}, "argument 'mlflow_server_packages' is of type dict"),
     "environment_list": ({"mlflow_server_environment": ["A=1"]}, "argument 'mlflow_server_environment' is of type list"),
+    "default_permission": ({"mlflow_server_auth_default_permission": "WRITE"},
+                           "value of mlflow_server_auth_default_permission must be one of: "
+                           "NO_PERMISSIONS, READ, EDIT, MANAGE, got: WRITE"),
+    "backend": ({"mlflow_server_backend": "mysql"},
+                "value of mlflow_server_backend must be one of: sqlite, postgresql, got: mysql"),
+    "auth": ({"mlflow_server_auth": "ldap"}, "value of mlflow_server_auth must be one of: none, basic, got: ldap"),
     "job_execution_word": ({"mlflow_server_job_execution": "sometimes"},
                            "argument 'mlflow_server_job_execution' is of type str and we were unable to convert to bool"),
 }

@@ -10,6 +10,7 @@ What this cannot show: launchctl and the macOS user tools never run (no Mac here
 from __future__ import annotations
 
 import configparser
+import json
 import plistlib
 import shlex
 from pathlib import Path
@@ -55,6 +56,19 @@ CASES = {
     "linux_noinit_as_systemd": server(LINUX_NOINIT, mlflow_server_service_manager="systemd"),
     "linux_as_launchd": server(LINUX_SYSTEMD, mlflow_server_service_manager="launchd"),
     "mac_as_supervisor": server(MAC, mlflow_server_service_manager="supervisor"),
+    # A course server on a Mac: an existing PostgreSQL (a local one is Debian's package), basic auth.
+    "mac_course": server(MAC, mlflow_server_port=18935, mlflow_server_backend="postgresql", mlflow_server_auth="basic",
+                         mlflow_server_postgresql_host="db.cs.example.ac.th", mlflow_server_postgresql_password="db-password-1",
+                         mlflow_server_admin_password="a-long-admin-password"),
+    "mac_course_local_postgresql": server(MAC, mlflow_server_port=18936, mlflow_server_backend="postgresql"),
+    "linux_course": server(LINUX_SYSTEMD, mlflow_server_port=18937, mlflow_server_backend="postgresql",
+                           mlflow_server_auth="basic", mlflow_server_postgresql_host="db.cs.example.ac.th",
+                           mlflow_server_postgresql_password="db-password-1",
+                           mlflow_server_admin_password="a-long-admin-password"),
+    "mac_client": {"platform_facts": MAC, "role_under_test": "mlflow_client",
+                   "mlflow_client_tracking_uri": "http://course-server.cs.example.ac.th:8080"},
+    "linux_client": {"platform_facts": LINUX_SYSTEMD, "role_under_test": "mlflow_client",
+                     "mlflow_client_tracking_uri": "http://course-server.cs.example.ac.th:8080"},
 }
 PLIST = "/Library/LaunchDaemons/org.labroom.mlflow-server.plist"
 
@@ -94,7 +108,7 @@ def written(results, case):
 LAUNCHCTL = "launchctl"
 
 
-@pytest.mark.parametrize("case", ["mac", "mac_ephemeral", "mac_cache"])
+@pytest.mark.parametrize("case", ["mac", "mac_ephemeral", "mac_cache", "mac_course"])
 def test_on_a_mac_only_the_launchctl_call_cannot_run_here(results, case):
     failed = failures(results, case)
     assert len(failed) == 1, failed
@@ -103,12 +117,12 @@ def test_on_a_mac_only_the_launchctl_call_cannot_run_here(results, case):
 
 
 @pytest.mark.parametrize("case", ["linux_systemd", "linux_noinit", "linux_noinit_ephemeral", "linux_systemd_as_supervisor",
-                                  "mac_backup"])
+                                  "mac_backup", "linux_course", "mac_client", "linux_client"])
 def test_the_check_run_passes(results, case):
     assert failures(results, case) == []
 
 
-@pytest.mark.parametrize("case", ["mac", "mac_ephemeral", "mac_backup", "mac_cache"])
+@pytest.mark.parametrize("case", ["mac", "mac_ephemeral", "mac_backup", "mac_cache", "mac_course", "mac_client"])
 def test_root_owned_files_belong_to_wheel_on_a_mac(results, case):
     files = written(results, case)
     assert files, results[case]
@@ -238,3 +252,41 @@ def test_systemd_unit_is_hardened_and_runs_the_same_command(results):
         assert line in unit.splitlines(), line
     exec_start = [line for line in unit.splitlines() if line.startswith("ExecStart=")][0]
     assert shlex.split(exec_start[len("ExecStart="):])[:2] == [BASE + "/.venv/bin/mlflow", "server"]
+
+
+def test_a_local_postgresql_is_refused_on_a_mac_before_any_change(results):
+    failed = failures(results, "mac_course_local_postgresql")
+    assert len(failed) == 1 and "installs Debian's PostgreSQL" in failed[0][1], failed
+    assert not [name for name, result in results["mac_course_local_postgresql"] if result.get("changed")]
+
+
+def test_a_course_servers_secrets_are_root_only_on_a_mac(results):
+    files = written(results, "mac_course")
+    secrets = BASE + "/secrets"
+    assert (files[secrets][0]["owner"], files[secrets][0]["group"], files[secrets][0]["mode"]) == ("root", "wheel", "0700")
+    # The plist holds the secret environment under launchd: it is written with no_log, and
+    # nothing of it shows in the run's output.
+    plist_tasks = [result for name, result in results["mac_course"]
+                   if name.endswith("Install the service definition for launchd")]
+    assert plist_tasks and all("censored" in result for result in plist_tasks), plist_tasks
+    output = json.dumps(results["mac_course"])
+    assert "a-long-admin-password" not in output and "db-password-1" not in output
+
+
+def test_a_course_servers_unit_reads_its_secrets_from_a_root_only_file(results):
+    files = written(results, "linux_course")
+    unit = files["/etc/systemd/system/mlflow-server.service"][1]
+    assert "EnvironmentFile=%s/secrets/mlflow-server.env" % BASE in unit
+    assert "--app-name basic-auth" in unit
+    assert "postgresql+psycopg://mlflow@db.cs.example.ac.th:5432/mlflow" in unit
+    assert "password" not in unit.lower()
+    output = json.dumps(results["linux_course"])
+    assert "a-long-admin-password" not in output and "db-password-1" not in output
+
+
+@pytest.mark.parametrize(("case", "path", "group"), [("mac_client", "/etc/mlflow-tracking.sh", "wheel"),
+                                                     ("linux_client", "/etc/profile.d/mlflow-tracking.sh", "root")])
+def test_the_students_shells_get_the_tracking_uri(results, case, path, group):
+    args, content = written(results, case)[path]
+    assert (args["owner"], args["group"], args["mode"]) == ("root", group, "0644")
+    assert "export MLFLOW_TRACKING_URI=http://course-server.cs.example.ac.th:8080" in content

@@ -44,14 +44,19 @@ def row(host_vars, host="pc1"):
 
 def test_healthy_row_keeps_the_checked_values():
     result = row({"mlflow_server_status": HEALTHY})
-    assert result == dict(HEALTHY, role="server", status="healthy", error="")
+    assert result == dict(HEALTHY, role="server", users=None, status="healthy", error="")
+
+
+def test_a_course_server_row_keeps_its_role_and_accounts():
+    result = row({"mlflow_server_status": dict(HEALTHY, role="course", users=31)})
+    assert (result["role"], result["users"], result["status"]) == ("course", 31, "healthy")
 
 
 def test_a_host_without_any_fact_is_unreachable_not_checked():
     result = row({"inventory_hostname": "pc1"})
     assert result == {
         "host": "pc1", "role": "server", "url": "", "version": "", "mode": "", "healthy": False, "latency_ms": None,
-        "experiments": None, "runs": None, "db_kib": None, "artifacts_kib": None,
+        "experiments": None, "runs": None, "db_kib": None, "artifacts_kib": None, "users": None,
         "status": "unreachable", "error": NOT_CHECKED,
     }
 
@@ -291,5 +296,6 @@ def test_same_row_as_the_jinja_expression_it_replaces(case):
     variables = {name: trust_as_template(expression) for name, expression in JINJA_ROW.items()}
     variables.update(hostvars=hostvars, item="pc1")
     expected = Templar(loader=DataLoader(), variables=variables).template(trust_as_template("{{ __room_row }}"))
-    # The filter adds one key the expression did not have: the row's role.
-    assert room_report_rows(["pc1"], hostvars) == [dict(expected, role="server")]
+    # The filter adds keys the expression did not have: the row's role, and the accounts of a
+    # course server (users), unless the checked row has them.
+    assert room_report_rows(["pc1"], hostvars) == [dict({"users": None}, **dict(expected, role="server"))]

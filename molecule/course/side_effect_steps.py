@@ -1,0 +1,120 @@
+"""The course scenario's side effects (run by molecule/resources/side_effect.py), as a class
+meets them: students log and are kept apart, the server restarts and reboots, the term ends
+with backup -> reset -> restore, and a last run of site.yml changes nothing.
+
+  students        alice logs the handout's run from the lab PC (URI from the PC's profile, only
+                  her two credential variables set); bob reads, tags and deletes it (403 each);
+                  a request without credentials (401); what the admin and a student see, in the
+                  REST API and in the UI
+  restart_reboot  systemctl restart, then a reboot of the server (new address: the PC's DNS
+                  entry is renewed): alice's run is read back after each
+  term_end        backup.yml, reset.yml (runs gone, accounts kept), restore.yml (runs back)
+  rerun           site.yml: changed=0 on every host
+
+verify (molecule/course/tests/test_course.py) asserts on what each step recorded.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shlex
+from pathlib import Path
+
+SERVER, PC = "course-server", "lab-pc-31"
+CLIENT = Path(__file__).with_name("course_client.py")
+PYTHON = "/opt/student-venv/bin/python"
+
+
+def credentials(room):
+    """The students' passwords, from the file the role wrote on the controller."""
+    folder = Path(room.hostvars(SERVER)["mlflow_server_credentials_dir"])
+    with open(folder / ("%s.csv" % SERVER), newline="") as handle:
+        return {row["username"]: row["password"] for row in csv.DictReader(handle)}
+
+
+def as_user(room, username, password, *args):
+    """course_client.py on the lab PC as the ordinary account `student`, in a login shell (which
+    reads /etc/profile.d), with only the two credential variables set (none without a user)."""
+    env = ""
+    if username:
+        env = "MLFLOW_TRACKING_USERNAME=%s MLFLOW_TRACKING_PASSWORD=%s " % (shlex.quote(username), shlex.quote(password))
+    command = "%s%s - %s" % (env, PYTHON, " ".join(shlex.quote(a) for a in args))
+    out = room.sh(PC, "runuser -l student -c %s" % shlex.quote(command), stdin=CLIENT.read_text())
+    if out.returncode != 0:
+        raise RuntimeError("course_client %s as %r failed:\n%s\n%s"
+                           % (" ".join(args), username, out.stdout[-2000:], out.stderr[-3000:]))
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def admin(room):
+    variables = room.hostvars(SERVER)
+    return variables.get("mlflow_server_admin_username", "admin"), variables["mlflow_server_admin_password"]
+
+
+def run(room):
+    room.step("students", students, room)
+    room.step("restart_reboot", restart_reboot, room)
+    room.step("term_end", term_end, room)
+    room.step("rerun", rerun, room)
+
+
+def students(room):
+    known = credentials(room)
+    logged = as_user(room, "alice", known["alice"], "log")
+    (room.workdir / "alice-run.json").write_text(json.dumps(logged))
+    return {
+        "students_in_file": sorted(known),
+        "logged": logged,
+        "other_student": as_user(room, "bob", known["bob"], "touch", logged["run_id"]),
+        "anonymous": as_user(room, "", "", "experiments"),
+        "admin_sees": as_user(room, *admin(room), "experiments"),
+        "student_sees": as_user(room, "carol", known["carol"], "experiments"),
+        "student_ui": as_user(room, "carol", known["carol"], "ui"),
+        "owner_after": as_user(room, "alice", known["alice"], "read", logged["run_id"], logged["content"]),
+    }
+
+
+def renew_dns(room):
+    """The school's DNS learns the server's new address (a DHCP server gets a new one)."""
+    address = room.sh(SERVER, "hostname -I").stdout.split()[0]
+    # /etc/hosts is a file podman mounts: rewritten in place (sed -i would replace it).
+    script = "grep -v ' %s$' /etc/hosts > /tmp/hosts.new && cat /tmp/hosts.new > /etc/hosts && echo '%s %s' >> /etc/hosts"
+    out = room.sh(PC, script % (SERVER, address, SERVER))
+    if out.returncode != 0:
+        raise RuntimeError("could not renew the PC's DNS entry: %s" % out.stderr)
+    return address
+
+
+def restart_reboot(room):
+    known = credentials(room)
+    logged = json.loads((room.workdir / "alice-run.json").read_text())
+    observed = {}
+    room.sh(SERVER, "systemctl restart mlflow-server")
+    observed["after_restart"] = {"healthy": room.wait_healthy(SERVER),
+                                 "read": as_user(room, "alice", known["alice"], "read", logged["run_id"], logged["content"])}
+    before = room.addresses(SERVER)
+    observed["reboot"] = room.reboot(SERVER)
+    observed["addresses"] = [before, room.addresses(SERVER)]
+    observed["after_reboot"] = {"healthy": room.wait_healthy(SERVER), "dns": renew_dns(room),
+                                "read": as_user(room, "alice", known["alice"], "read", logged["run_id"], logged["content"])}
+    return observed
+
+
+def term_end(room):
+    known = credentials(room)
+    logged = json.loads((room.workdir / "alice-run.json").read_text())
+    backup = room.playbook("playbooks/backup.yml")
+    archives = sorted(Path(room.hostvars(SERVER)["mlflow_server_backup_dest"], SERVER).glob("*.tar.gz"))
+    reset = room.playbook("playbooks/reset.yml", "-e", "mlflow_server_reset_confirm=%s" % SERVER)
+    after_reset = {"admin": as_user(room, *admin(room), "get", logged["run_id"]),
+                   "alice_sees": as_user(room, "alice", known["alice"], "experiments")}
+    restore = room.playbook("playbooks/restore.yml", "-e", "mlflow_server_restore_archive=%s" % archives[-1])
+    return {"backup": backup.to_dict(), "archives": [str(a) for a in archives],
+            "archive_mode": oct(archives[-1].stat().st_mode & 0o777) if archives else None,
+            "reset": reset.to_dict(), "after_reset": after_reset, "restore": restore.to_dict(),
+            "after_restore": as_user(room, "alice", known["alice"], "read", logged["run_id"], logged["content"])}
+
+
+def rerun(room):
+    return {"run": room.playbook("site.yml").to_dict()}

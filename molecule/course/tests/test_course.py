@@ -1,0 +1,135 @@
+"""A course server for a whole class: what students and the admin could and could not do, the
+data across restart, reboot and backup -> reset -> restore, a re-run that changes nothing,
+and the server's secrets and files.
+
+side_effect (molecule/course/side_effect_steps.py) acted and recorded; these tests read that
+record, the controller's credential files and the server's final state.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from labroom_testlib import changed_on, observed, room_hosts, server_processes, stat, why
+
+testinfra_hosts = room_hosts("mlflow_course_server")
+SERVER, PC = "course-server", "lab-pc-31"
+EPHEMERAL = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "."))
+BASE = "/opt/mlflowserver-lab"
+
+
+def test_a_student_logs_the_handouts_run_with_only_the_two_credential_variables():
+    seen = observed("students")
+    logged = seen["logged"]
+    # The URI came from the PC's profile (labroom.mlflow.mlflow_client), not from the client code.
+    assert logged["uri"] == "http://%s:8080" % SERVER
+    assert logged["read"] is True and logged["run_id"]
+    assert seen["owner_after"]["read"] is True
+
+
+def test_another_student_cannot_read_tag_or_delete_that_run():
+    touched = observed("students")["other_student"]
+    assert (touched["get"], touched["tag"], touched["delete"]) == (403, 403, 403), touched
+
+
+def test_no_credentials_get_401():
+    assert observed("students")["anonymous"]["status"] == 401
+
+
+def test_the_admin_sees_every_students_experiment():
+    assert {"alice", "bob", "carol"} <= set(observed("students")["admin_sees"]["names"])
+
+
+def test_a_student_sees_only_their_own_experiment_in_the_api_and_the_ui():
+    seen = observed("students")
+    assert seen["student_sees"]["names"] == ["carol"]
+    ui = seen["student_ui"]
+    assert (ui["home"], ui["ui_search"], ui["names"]) == (200, 200, ["carol"]), ui
+
+
+def test_restart_and_reboot_keep_the_run():
+    seen = observed("restart_reboot")
+    assert seen["after_restart"]["healthy"]["healthy"] and seen["after_restart"]["read"]["read"]
+    assert seen["reboot"]["rc"] == 0
+    assert seen["after_reboot"]["healthy"]["healthy"] and seen["after_reboot"]["read"]["read"]
+
+
+def test_backup_reset_restore_round_trip():
+    seen = observed("term_end")
+    for name in ("backup", "reset", "restore"):
+        assert seen[name]["rc"] == 0, why(seen[name])
+    assert seen["archive_mode"] == "0o600"
+    # The reset erased the run (the admin, who may read every run, finds none: 404) but kept the
+    # account: alice logs in and sees a new, empty experiment of her own.
+    assert seen["after_reset"]["admin"]["get"] == 404, seen["after_reset"]
+    assert seen["after_reset"]["alice_sees"]["names"] == ["alice"]
+    assert seen["after_reset"]["alice_sees"]["runs"] == 0
+    assert seen["after_restore"]["read"] is True
+
+
+def test_a_last_run_of_site_changes_nothing():
+    run = observed("rerun")["run"]
+    assert run["rc"] == 0, why(run)
+    assert changed_on(run, SERVER) == 0 and changed_on(run, PC) == 0, why(run)
+
+
+def test_the_credentials_stay_with_the_instructor():
+    folder = EPHEMERAL / "credentials"
+    assert oct(folder.stat().st_mode & 0o777) == "0o700"
+    for name in ("%s.csv" % SERVER, "%s.html" % SERVER):
+        assert oct((folder / name).stat().st_mode & 0o777) == "0o600", name
+    with open(folder / ("%s.csv" % SERVER), newline="") as handle:
+        rows = {row["username"]: row for row in csv.DictReader(handle)}
+    assert sorted(rows) == ["alice", "bob", "carol"]
+    # bob's password is the inventory's; the others were generated, 16 characters.
+    assert rows["bob"]["password"] == "bob-chose-this-one"
+    assert len(rows["alice"]["password"]) == 16 and rows["alice"]["password"] != rows["carol"]["password"]
+    sheet = (folder / ("%s.html" % SERVER)).read_text()
+    assert "MLFLOW_TRACKING_USERNAME=carol" in sheet and rows["carol"]["password"] in sheet
+
+
+def test_the_room_report_lists_the_course_server_with_its_accounts():
+    report = json.loads((EPHEMERAL / "reports" / "room-report.json").read_text())
+    row = {r["host"]: r for r in report["hosts"]}[SERVER]
+    assert (row["status"], row["role"], row["users"]) == ("healthy", "course", 3), row
+
+
+def test_secrets_are_root_only(host):
+    found = stat(host, BASE + "/secrets", BASE + "/secrets/flask-secret-key", BASE + "/secrets/postgresql-password",
+                 BASE + "/secrets/mlflow-server.env", BASE + "/basic_auth.ini")
+    assert found[BASE + "/secrets"] == {"user": "root", "group": "root", "mode": 0o700, "type": "directory"}
+    for name in ("flask-secret-key", "postgresql-password", "mlflow-server.env"):
+        assert (found[BASE + "/secrets/" + name]["user"], found[BASE + "/secrets/" + name]["mode"]) == ("root", 0o600), name
+    # The auth app's configuration holds no secret: the service account reads it.
+    assert (found[BASE + "/basic_auth.ini"]["group"], found[BASE + "/basic_auth.ini"]["mode"]) == ("mlflow", 0o640)
+
+
+def test_the_server_runs_as_its_own_account(host, conf):
+    state, _users = server_processes(host, conf)
+    assert state == "enabled/active"
+    # Every process of the venv (the server, uvicorn, its 4 workers) is the service account's.
+    owners = host.run("ps -e -o user=,args= | grep '[m]lflowserver-lab/.venv'").stdout.split("\n")
+    users = [line.split()[0] for line in owners if line.strip()]
+    assert len(users) >= 5 and set(users) == {"mlflow"}, owners
+
+
+@pytest.mark.parametrize("where", ["/etc/systemd/system/mlflow-server.service", BASE + "/basic_auth.ini"])
+def test_no_password_in_any_file_the_service_account_or_others_read(host, where):
+    text = host.file(where).content_string
+    secret = host.file(BASE + "/secrets/postgresql-password").content_string.strip()
+    assert secret and secret not in text
+    assert "molecule-admin-Pa" not in text
+
+
+def test_postgresql_serves_only_this_host_with_the_sized_connection_limit(host):
+    listening = host.run("ss -ltnH 'sport = :5432'").stdout
+    assert listening and all(addr.startswith(("127.0.0.1:", "[::1]:")) for addr in
+                             [line.split()[3] for line in listening.splitlines()]), listening
+    limit = host.run("runuser -u postgres -- psql -Atc 'show max_connections'").stdout.strip()
+    # 4 workers x 2 engines (tracking, auth) x (5 + 10) + 20.
+    assert limit == "140"

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import yaml
+
 ROLE = "mlflow_server"
 FILES = Path(__file__).with_name("files")
 # A course server's settings (docs/course-server.md), with a good admin password.
@@ -20,8 +22,16 @@ COURSE = {"mlflow_server_backend": "postgresql", "mlflow_server_auth": "basic", 
           "mlflow_server_admin_password": "a-long-admin-password"}
 SETTINGS_TASK = "labroom.mlflow.mlflow_server : Check every setting of the role"
 
+# The course server of inventory/course.example.yml, as an instructor fills it in: the vault's
+# admin password given, the roster file a CSV of the class.
+EXAMPLE = yaml.safe_load((Path(__file__).resolve().parents[3] / "inventory/course.example.yml").read_text())
+EXAMPLE_COURSE = dict(EXAMPLE["all"]["children"]["mlflow_course_server"]["vars"],
+                      mlflow_server_admin_password="a-long-admin-password",
+                      mlflow_server_roster_file=str(FILES / "roster_good.csv"))
+
 GOOD = {
     "defaults": {},
+    "course_example_inventory": EXAMPLE_COURSE,
     "ephemeral_port_5000": {"mlflow_server_mode": "ephemeral", "mlflow_server_port": 5000},
     "port_as_string": {"mlflow_server_port": "8081"},
     "highest_port_and_workers": {"mlflow_server_port": "65535", "mlflow_server_workers": 64},

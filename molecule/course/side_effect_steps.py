@@ -9,6 +9,9 @@ with backup -> reset -> restore, and a last run of site.yml changes nothing.
   restart_reboot  systemctl restart, then a reboot of the server (new address: the PC's DNS
                   entry is renewed): alice's run is read back after each
   term_end        backup.yml, reset.yml (runs gone, accounts kept), restore.yml (runs back)
+  roster_change   bob leaves the roster: his account stays without mlflow_server_roster_prune,
+                  is deleted with it (his experiment kept); back in the roster, his account
+                  is made again with his password
   rerun           site.yml: changed=0 on every host
 
 verify (molecule/course/tests/test_course.py) asserts on what each step recorded.
@@ -56,6 +59,7 @@ def run(room):
     room.step("students", students, room)
     room.step("restart_reboot", restart_reboot, room)
     room.step("term_end", term_end, room)
+    room.step("roster_change", roster_change, room)
     room.step("rerun", rerun, room)
 
 
@@ -114,6 +118,24 @@ def term_end(room):
             "archive_mode": oct(archives[-1].stat().st_mode & 0o777) if archives else None,
             "reset": reset.to_dict(), "after_reset": after_reset, "restore": restore.to_dict(),
             "after_restore": as_user(room, "alice", known["alice"], "read", logged["run_id"], logged["content"])}
+
+
+def roster_change(room):
+    """bob is the one student of mlflow_server_students (the others are in roster.csv)."""
+    known = credentials(room)
+    without_bob = ("-e", '{"mlflow_server_students": []}', "--limit", SERVER)
+    kept = room.playbook("site.yml", *without_bob)
+    file_after_kept = sorted(credentials(room))
+    bob_after_kept = as_user(room, "bob", known["bob"], "experiments")
+    pruned = room.playbook("site.yml", *without_bob, "-e", "mlflow_server_roster_prune=true")
+    file_after_prune = sorted(credentials(room))
+    bob_after_prune = as_user(room, "bob", known["bob"], "experiments")
+    admin_after_prune = as_user(room, *admin(room), "experiments")
+    back = room.playbook("site.yml", "--limit", SERVER)
+    return {"kept": kept.to_dict(), "bob_after_kept": bob_after_kept, "pruned": pruned.to_dict(),
+            "file_after_kept": file_after_kept, "file_after_prune": file_after_prune,
+            "bob_after_prune": bob_after_prune, "admin_after_prune": admin_after_prune, "back": back.to_dict(),
+            "bob_back": as_user(room, "bob", known["bob"], "experiments")}
 
 
 def rerun(room):

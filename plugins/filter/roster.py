@@ -126,11 +126,13 @@ def _read_credentials(csv_text):
     return known
 
 
-def roster_credentials(entries, known_csv_text=None, length=GENERATED_LENGTH):
+def roster_credentials(entries, known_csv_text=None, length=GENERATED_LENGTH, keep_unlisted=False):
     """Each student's password: the roster's own, else the one already in the credentials file
     (a re-run keeps it), else a new random one. Each entry gains 'source': roster, kept or
-    generated."""
+    generated. With keep_unlisted, the file's students who are no longer in the roster follow,
+    with 'source' unlisted: their accounts stay (no prune), and so do their passwords."""
     known = _read_credentials(known_csv_text)
+    listed = {entry["username"] for entry in entries or []}
     result = []
     for entry in entries or []:
         name, given = entry["username"], entry.get("password") or ""
@@ -141,6 +143,9 @@ def roster_credentials(entries, known_csv_text=None, length=GENERATED_LENGTH):
         else:
             password, source = "".join(secrets.choice(ALPHABET) for _index in range(int(length))), "generated"
         result.append({"username": name, "password": password, "source": source})
+    if keep_unlisted:
+        result.extend({"username": name, "password": password, "source": "unlisted"}
+                      for name, password in known.items() if name not in listed)
     return result
 
 

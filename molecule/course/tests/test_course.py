@@ -72,6 +72,24 @@ def test_backup_reset_restore_round_trip():
     assert seen["after_restore"]["read"] is True
 
 
+def test_a_student_leaves_the_roster_and_comes_back():
+    seen = observed("roster_change")
+    for name in ("kept", "pruned", "back"):
+        assert seen[name]["rc"] == 0, why(seen[name])
+    # Without prune the account stays; with it, it goes (401), and bob's experiment stays.
+    assert seen["bob_after_kept"]["status"] == 200 and seen["bob_after_kept"]["names"] == ["bob"]
+    # 401, or 404 ("user not found") within the auth cache's TTL (mlflow_server_auth_cache_ttl), where
+    # a worker still trusts the deleted account's password but finds no such user: no access either way.
+    assert seen["bob_after_prune"]["status"] in (401, 404) and seen["bob_after_prune"]["names"] == [], seen["bob_after_prune"]
+    assert "bob" in seen["admin_after_prune"]["names"]
+    assert changed_on(seen["pruned"], SERVER) >= 1, why(seen["pruned"])
+    # The credentials file keeps the password of an account that stays, and drops a pruned one's.
+    assert seen["file_after_kept"] == ["alice", "bob", "carol"]
+    assert seen["file_after_prune"] == ["alice", "carol"]
+    # Back in the roster: the account again, with the password the inventory gives, and his experiment.
+    assert seen["bob_back"]["status"] == 200 and seen["bob_back"]["names"] == ["bob"], seen["bob_back"]
+
+
 def test_a_last_run_of_site_changes_nothing():
     run = observed("rerun")["run"]
     assert run["rc"] == 0, why(run)

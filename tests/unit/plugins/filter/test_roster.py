@@ -93,3 +93,13 @@ def test_the_credentials_file_round_trips_commas_and_quotes():
 
 def test_filters_are_registered_under_their_documented_names():
     assert sorted(FilterModule().filters()) == ["credentials_csv", "roster_credentials", "roster_entries", "roster_problems"]
+
+
+def test_a_student_who_left_the_roster_keeps_their_password_in_the_file_unless_pruned():
+    known = credentials_csv([{"username": "alice", "password": "alice-kept-pw-1"},
+                             {"username": "bob", "password": "bob-left-pw-12"}])
+    entries = [{"username": "alice", "password": ""}]
+    kept = roster_credentials(entries, known, keep_unlisted=True)
+    assert [(e["username"], e["source"]) for e in kept] == [("alice", "kept"), ("bob", "unlisted")]
+    assert kept[1]["password"] == "bob-left-pw-12"
+    assert [e["username"] for e in roster_credentials(entries, known)] == ["alice"]

@@ -14,6 +14,8 @@ import string
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.labroom.mlflow.plugins.filter.mlflow_credentials import value_problem
+
 # MLflow takes any user name; these are the ones that are safe in a URL, a CSV cell, a file
 # name and an experiment name, such as a student number or a university login.
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
@@ -90,6 +92,13 @@ def roster_problems(students, csv_text=None, source="mlflow_server_roster_file",
             problems.append(
                 "%s: the password of %r is shorter than %d characters, which MLflow refuses; give a longer one or "
                 "leave it empty to have one generated." % (where, name, MIN_PASSWORD)
+            )
+        # The student copies it from the sheet into ~/.mlflow/credentials: refused here, before
+        # any account is made, when that file cannot hold it.
+        unwritable = value_problem(password) if password else None
+        if unwritable:
+            problems.append(
+                "%s: the password of %r %s; give another one or leave it empty to have one generated." % (where, name, unwritable)
             )
     return problems
 

@@ -124,6 +124,8 @@ BAD = {
                                             {"mlflow_server_students"}),
     "short_student_password": (dict(COURSE, mlflow_server_students=[{"username": "bob", "password": "bob"}]),
                                "the password of 'bob' is shorter than 12 characters", {"mlflow_server_students"}),
+    "unwritable_student_password": (dict(COURSE, mlflow_server_students=[{"username": "bob", "password": "bob-has-a\u00a0nbsp"}]),
+                                    "the password of 'bob' holds a character that does not print", {"mlflow_server_students"}),
     "roster_without_auth": ({"mlflow_server_students": ["alice"]}, "mlflow_server_auth is none, but a roster is set",
                             {"mlflow_server_auth"}),
     "postgresql_ephemeral": (dict(COURSE, mlflow_server_mode="ephemeral"),

@@ -43,6 +43,10 @@ def test_a_csv_from_a_spreadsheet_is_read():
     (["al ice"], None, "the user name 'al ice' is not one this role accepts"),
     ([""], None, "the user name '' is not one this role accepts"),
     ([{"username": "bob", "password": "short"}], None, "the password of 'bob' is shorter than 12 characters"),
+    # A password the student cannot write into ~/.mlflow/credentials from the sheet.
+    ([{"username": "bob", "password": "twelve-chars\u00a0nbsp"}], None,
+     "the password of 'bob' holds a character that does not print"),
+    ([], "username,password\nalice,tab\there-is-long\n", "line 2: the password of 'alice' holds a character that does not print"),
     ([{"username": "bob", "pasword": "x"}], None, "has pasword"),
     (["admin"], None, "'admin' is the administrator's account"),
     ("alice,bob", None, "set it to a list"),

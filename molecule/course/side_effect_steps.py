@@ -20,13 +20,16 @@ verify (molecule/course/tests/test_course.py) asserts on what each step recorded
 from __future__ import annotations
 
 import csv
+import html
 import json
+import re
 import shlex
 from pathlib import Path
 
 SERVER, PC = "course-server", "lab-pc-31"
 CLIENT = Path(__file__).with_name("course_client.py")
-PYTHON = "/opt/student-venv/bin/python"
+# The client venv that labroom.mlflow.mlflow_client installs on a PC with no server of its own.
+PYTHON = "/opt/mlflow-client/bin/python"
 
 
 def credentials(room):
@@ -63,11 +66,53 @@ def run(room):
     room.step("rerun", rerun, room)
 
 
+GENERATOR = "/usr/lib/systemd/user-environment-generators/30-systemd-environment-d-generator"
+
+
+def client_pc(room):
+    """What mlflow_client gave the PC: its venv's MLflow release as the student sees it in a login
+    shell, and the environment a desktop session of the student gets (systemd's environment.d
+    generator, which the user manager runs at login)."""
+    venv = room.sh(PC, "runuser -l student -c %s" % shlex.quote(
+        '"$LABROOM_MLFLOW_VENV/bin/python" -c "import mlflow; print(mlflow.__version__)"'))
+    session = room.sh(PC, "runuser -u student -- %s" % GENERATOR)
+    return {"venv_release": venv.stdout.strip(), "venv_error": venv.stderr[-1000:],
+            "session_env": session.stdout.splitlines(), "session_error": session.stderr[-1000:]}
+
+
+def card(room, username):
+    """One student's card of the English sheet the role printed: {class of each <pre>: its text}."""
+    folder = Path(room.hostvars(SERVER)["mlflow_server_credentials_dir"])
+    sheet = (folder / ("%s.html" % SERVER)).read_text()
+    for part in sheet.split('<div class="card">')[1:]:
+        if re.search(r"<h2>%s</h2>" % re.escape(html.escape(username)), part):
+            return {kind: html.unescape(text) for kind, text in re.findall(r'<pre class="(\w+)">(.*?)</pre>', part, re.DOTALL)}
+    raise RuntimeError("no card for %s in the sheet" % username)
+
+
+def as_the_sheet_says(room, username):
+    """A student follows their card on the lab PC, as the ordinary account in a login shell: the
+    card's terminal lines (nano's part typed as the card's file text), then the card's Python
+    lines, with no credential variable set: the client reads ~/.mlflow/credentials."""
+    lines = card(room, username)
+    typed = [line for line in lines["terminal"].splitlines() if not line.startswith("nano ")]
+    script = " && ".join(typed) + " && cat > ~/.mlflow/credentials"
+    wrote = room.sh(PC, "runuser -l student -c %s" % shlex.quote(script), stdin=lines["credentials"] + "\n")
+    mode = room.sh(PC, "stat -c '%a %U' ~student/.mlflow ~student/.mlflow/credentials").stdout.split("\n")
+    code = lines["python"] + "\nprint(mlflow.last_active_run().info.run_id)\n"
+    ran = room.sh(PC, "runuser -l student -c %s" % shlex.quote("%s -" % PYTHON), stdin=code)
+    return {"wrote": wrote.returncode, "modes": [m for m in mode if m], "rc": ran.returncode,
+            "run_id": ran.stdout.strip().splitlines()[-1] if ran.returncode == 0 and ran.stdout.strip() else "",
+            "error": ran.stderr[-2000:]}
+
+
 def students(room):
     known = credentials(room)
+    pc = client_pc(room)
     logged = as_user(room, "alice", known["alice"], "log")
     (room.workdir / "alice-run.json").write_text(json.dumps(logged))
     return {
+        "client_pc": pc,
         "students_in_file": sorted(known),
         "logged": logged,
         "other_student": as_user(room, "bob", known["bob"], "touch", logged["run_id"]),
@@ -75,8 +120,18 @@ def students(room):
         "admin_sees": as_user(room, *admin(room), "experiments"),
         "student_sees": as_user(room, "carol", known["carol"], "experiments"),
         "student_ui": as_user(room, "carol", known["carol"], "ui"),
+        "from_the_sheet": from_the_sheet(room),
         "owner_after": as_user(room, "alice", known["alice"], "read", logged["run_id"], logged["content"]),
     }
+
+
+def from_the_sheet(room):
+    """carol follows her card; the admin then reads the run she logged (200), and her file is gone
+    again afterwards (the PC is shared)."""
+    done = as_the_sheet_says(room, "carol")
+    done["admin_reads"] = as_user(room, *admin(room), "get", done["run_id"]) if done["run_id"] else None
+    room.sh(PC, "rm -rf ~student/.mlflow")
+    return done
 
 
 def renew_dns(room):
@@ -110,12 +165,23 @@ def term_end(room):
     logged = json.loads((room.workdir / "alice-run.json").read_text())
     backup = room.playbook("playbooks/backup.yml")
     archives = sorted(Path(room.hostvars(SERVER)["mlflow_server_backup_dest"], SERVER).glob("*.tar.gz"))
-    reset = room.playbook("playbooks/reset.yml", "-e", "mlflow_server_reset_confirm=%s" % SERVER)
+    # The lab room's reset between classes, as the README gives it: the course server is left out.
+    room_reset = room.playbook("playbooks/reset.yml", "-e", "mlflow_server_reset_confirm='all hosts'")
+    after_room_reset = as_user(room, "alice", known["alice"], "read", logged["run_id"], logged["content"])
+    archives_after_room_reset = sorted(Path(room.hostvars(SERVER)["mlflow_server_backup_dest"], SERVER).glob("*.tar.gz"))
+    # A restore over the whole inventory leaves it out too.
+    unnamed_restore = room.playbook("playbooks/restore.yml", "-e", "mlflow_server_restore_archive=%s" % archives[-1])
+    # Named, with its own confirmation: the course server's reset and restore.
+    reset = room.playbook("playbooks/reset.yml", "--limit", SERVER, "-e", "mlflow_server_reset_confirm=%s" % SERVER)
     after_reset = {"admin": as_user(room, *admin(room), "get", logged["run_id"]),
                    "alice_sees": as_user(room, "alice", known["alice"], "experiments")}
-    restore = room.playbook("playbooks/restore.yml", "-e", "mlflow_server_restore_archive=%s" % archives[-1])
+    restore = room.playbook("playbooks/restore.yml", "--limit", SERVER, "-e", "mlflow_server_restore_confirm=%s" % SERVER,
+                            "-e", "mlflow_server_restore_archive=%s" % archives[-1])
     return {"backup": backup.to_dict(), "archives": [str(a) for a in archives],
             "archive_mode": oct(archives[-1].stat().st_mode & 0o777) if archives else None,
+            "room_reset": room_reset.to_dict(), "after_room_reset": after_room_reset,
+            "archives_after_room_reset": [str(a) for a in archives_after_room_reset],
+            "unnamed_restore": unnamed_restore.to_dict(),
             "reset": reset.to_dict(), "after_reset": after_reset, "restore": restore.to_dict(),
             "after_restore": as_user(room, "alice", known["alice"], "read", logged["run_id"], logged["content"])}
 

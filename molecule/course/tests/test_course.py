@@ -32,6 +32,17 @@ def test_a_student_logs_the_handouts_run_with_only_the_two_credential_variables(
     assert seen["owner_after"]["read"] is True
 
 
+def test_the_pc_without_a_server_got_the_client_venv_at_the_servers_release():
+    pc = observed("students")["client_pc"]
+    # The course server runs the role's default release; the PC's venv has the same.
+    assert pc["venv_release"] == "3.17.2", pc
+
+
+def test_a_desktop_session_of_the_student_gets_the_uri_too():
+    pc = observed("students")["client_pc"]
+    assert "MLFLOW_TRACKING_URI=http://%s:8080" % SERVER in pc["session_env"], pc
+
+
 def test_another_student_cannot_read_tag_or_delete_that_run():
     touched = observed("students")["other_student"]
     assert (touched["get"], touched["tag"], touched["delete"]) == (403, 403, 403), touched
@@ -59,10 +70,22 @@ def test_restart_and_reboot_keep_the_run():
     assert seen["after_reboot"]["healthy"]["healthy"] and seen["after_reboot"]["read"]["read"]
 
 
+def test_the_rooms_reset_and_an_unnamed_restore_leave_the_course_server_alone():
+    seen = observed("term_end")
+    for name in ("room_reset", "unnamed_restore"):
+        assert seen[name]["rc"] == 0, why(seen[name])
+        assert changed_on(seen[name], SERVER) == 0, why(seen[name])
+    # alice's run is still there, and no archive was even taken.
+    assert seen["after_room_reset"]["read"] is True, seen["after_room_reset"]
+    assert seen["archives_after_room_reset"] == seen["archives"]
+
+
 def test_backup_reset_restore_round_trip():
     seen = observed("term_end")
     for name in ("backup", "reset", "restore"):
         assert seen[name]["rc"] == 0, why(seen[name])
+    # The named reset took an archive of its own before erasing.
+    assert changed_on(seen["reset"], SERVER) >= 1, why(seen["reset"])
     assert seen["archive_mode"] == "0o600"
     # The reset erased the run (the admin, who may read every run, finds none: 404) but kept the
     # account: alice logs in and sees a new, empty experiment of her own.
@@ -107,8 +130,20 @@ def test_the_credentials_stay_with_the_instructor():
     # bob's password is the inventory's; the others were generated, 16 characters.
     assert rows["bob"]["password"] == "bob-chose-this-one"
     assert len(rows["alice"]["password"]) == 16 and rows["alice"]["password"] != rows["carol"]["password"]
-    sheet = (folder / ("%s.html" % SERVER)).read_text()
-    assert "MLFLOW_TRACKING_USERNAME=carol" in sheet and rows["carol"]["password"] in sheet
+    assert oct((folder / ("%s.th.html" % SERVER)).stat().st_mode & 0o777) == "0o600"
+    for name in ("%s.html" % SERVER, "%s.th.html" % SERVER):
+        sheet = (folder / name).read_text()
+        # Each card teaches the credentials file; no password goes to a notebook or the history.
+        assert "mlflow_tracking_username = carol" in sheet and rows["carol"]["password"] in sheet, name
+        assert "%env" not in sheet and "export MLFLOW_TRACKING_PASSWORD" not in sheet, name
+
+
+def test_a_student_who_follows_the_sheet_logs_with_the_credentials_file_alone():
+    done = observed("students")["from_the_sheet"]
+    assert (done["wrote"], done["rc"]) == (0, 0), done
+    # The folder and the file are the student's alone.
+    assert done["modes"] == ["700 student", "600 student"], done
+    assert done["run_id"] and done["admin_reads"]["get"] == 200, done
 
 
 def test_the_room_report_lists_the_course_server_with_its_accounts():

@@ -35,6 +35,7 @@ LINUX_NOINIT = dict(LINUX_SYSTEMD, service_mgr="sysvinit")
 # folder that no run here makes (`make lab` makes the default one, and then a check run would
 # report its files as unchanged instead of showing what it writes).
 BASE = "/opt/labroom-platform-check"
+CLIENT_VENV = "/opt/labroom-platform-check-client"
 
 
 def server(facts, **settings):
@@ -65,9 +66,10 @@ CASES = {
                            mlflow_server_auth="basic", mlflow_server_postgresql_host="db.cs.example.ac.th",
                            mlflow_server_postgresql_password="db-password-1",
                            mlflow_server_admin_password="a-long-admin-password"),
-    "mac_client": {"platform_facts": MAC, "role_under_test": "mlflow_client",
+    # The students' venv goes to a folder no run makes here; its Python is this machine's.
+    "mac_client": {"platform_facts": MAC, "role_under_test": "mlflow_client", "mlflow_client_venv_dir": CLIENT_VENV,
                    "mlflow_client_tracking_uri": "http://course-server.cs.example.ac.th:8080"},
-    "linux_client": {"platform_facts": LINUX_SYSTEMD, "role_under_test": "mlflow_client",
+    "linux_client": {"platform_facts": LINUX_SYSTEMD, "role_under_test": "mlflow_client", "mlflow_client_venv_dir": CLIENT_VENV,
                      "mlflow_client_tracking_uri": "http://course-server.cs.example.ac.th:8080"},
 }
 PLIST = "/Library/LaunchDaemons/org.labroom.mlflow-server.plist"
@@ -290,3 +292,35 @@ def test_the_students_shells_get_the_tracking_uri(results, case, path, group):
     args, content = written(results, case)[path]
     assert (args["owner"], args["group"], args["mode"]) == ("root", group, "0644")
     assert "export MLFLOW_TRACKING_URI=http://course-server.cs.example.ac.th:8080" in content
+
+
+@pytest.mark.parametrize("case", ["mac_client", "linux_client"])
+def test_the_students_get_a_client_venv_pinned_to_the_servers_release(results, case):
+    assert not failures(results, case)
+    ran = {name.split(" : ")[-1]: result for name, result in results[case]}
+    # The Python search walks the OS family's list (the server role's), newest first.
+    search = ran["Find a Python 3.10+ for the venv"]["cmd"]
+    if case == "mac_client":
+        assert search[4:6] == ["/opt/homebrew/bin/python3.14", "/opt/homebrew/bin/python3.13"], search
+        assert search[-1] == "/usr/bin/python3"
+    else:
+        assert search[4] == "/usr/bin/python3"
+    created = ran["Create the venv"]
+    assert created["changed"] and created["cmd"][1:] == ["-m", "venv", CLIENT_VENV]
+    # uv comes next, after the venv exists: in check mode on a new PC there is none to ask.
+    assert ran["Install MLflow's client and the handout's packages"].get("skipped")
+
+
+def test_a_linux_desktop_session_gets_the_uri_too(results):
+    args, content = written(results, "linux_client")["/etc/environment.d/60-mlflow-tracking.conf"]
+    assert (args["owner"], args["group"], args["mode"]) == ("root", "root", "0644")
+    assert "MLFLOW_TRACKING_URI=http://course-server.cs.example.ac.th:8080\n" in content
+    assert "/etc/environment.d/60-mlflow-tracking.conf" not in written(results, "mac_client")
+
+
+@pytest.mark.parametrize("case", ["mac_client", "linux_client"])
+def test_the_profile_says_where_the_client_venv_is(results, case):
+    path = "/etc/mlflow-tracking.sh" if case == "mac_client" else "/etc/profile.d/mlflow-tracking.sh"
+    _args, content = written(results, case)[path]
+    assert "export LABROOM_MLFLOW_VENV=%s" % CLIENT_VENV in content
+    assert ". %s/bin/activate" % CLIENT_VENV in content

@@ -7,7 +7,7 @@ SHELL := /bin/bash
 PYTHON    ?= python3
 VENV      := .venv
 BIN       := $(CURDIR)/$(VENV)/bin
-INVENTORY ?= inventory/localhost.yml
+INVENTORY ?= inventory/localhost/hosts.yml
 SCENARIOS ?= default mixed upgrade course
 COLLECTION_LINK := .ansible/collections/ansible_collections/labroom/mlflow
 

@@ -48,6 +48,8 @@ SWITCHED_OFF = "lab-pc-39"
 # The README's example names.
 README_PC = "lab-pc-07"
 ADDED_PC = "lab-pc-31"
+README_RELEASE = "<new release>"
+INSTALLED_RELEASE = "3.17.2"
 README_ARCHIVE = re.compile(r"backups/([\w.-]+)/\1-\d{8}T\d{6}Z\.tar\.gz")
 IMAGE = "localhost/labroom-debian-bookworm:latest"
 CACHE_BASE = yaml.safe_load((Path(__file__).resolve().parents[2] / "roles/package_cache/defaults/main.yml")
@@ -198,7 +200,9 @@ def run_rows(room, instructor, table, seen, do):
     do("reset the whole room")
     seen["exists_after_room_reset"] = room.client(pc, "exists", seen["logged"]["run_id"])
     seen["archives_after_room_reset"] = {host: instructor.archives(host) for host in room.hosts()}
-    do("upgrade MLflow")
+    # The README's placeholder for the release to upgrade to: here the one installed, which the
+    # room already runs (the upgrade scenario upgrades for real).
+    do("upgrade MLflow", extra_names={README_RELEASE: INSTALLED_RELEASE})
     do("stop / start the servers", 0)
     seen["health_when_stopped"] = room.sh(pc, "python3 -c %s" % shlex.quote(
         "import urllib.request\ntry:\n    urllib.request.urlopen('http://127.0.0.1:8080/health', timeout=5)\n"

@@ -3,16 +3,24 @@ pins the release the role installs), started with the role's flags on a free loo
 
     with mlflow_server(base, extra_args=[...], env={...}) as server:
         server["url"], server["port"], server["log"]
+
+    with basic_auth_server(base, ("admin", "a-long-password")) as server:   # --app-name basic-auth, up
+        rest(server["url"], "GET", "/api/2.0/mlflow/users/current", auth=("admin", "a-long-password"))
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 MLFLOW = shutil.which("mlflow", path=str(Path(sys.executable).parent))
@@ -65,3 +73,56 @@ def mlflow_server(base, db, extra_args=(), env=None):
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+def rest(url, method, path, auth=None, body=None, host=None):
+    """One REST call, as `auth` (user, password) or without credentials: (status, JSON or text)."""
+    request = urllib.request.Request(url + path, method=method, data=None if body is None else json.dumps(body).encode())
+    if body is not None:
+        request.add_header("Content-Type", "application/json")
+    if auth is not None:
+        request.add_header("Authorization", "Basic " + base64.b64encode(("%s:%s" % auth).encode()).decode())
+    if host is not None:
+        request.add_header("Host", host)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            status, text = answer.status, answer.read().decode()
+    except urllib.error.HTTPError as error:
+        status, text = error.code, error.read().decode()
+    try:
+        return status, json.loads(text)
+    except ValueError:
+        return status, text
+
+
+@contextlib.contextmanager
+def basic_auth_server(base, admin, ini_extra=""):
+    """mlflow_server with MLflow's basic-auth app: its users in a SQLite database of its own, no
+    permission by default, the admin `admin` (user, password) made on its first start; nothing of
+    this shell's session logs in for it. Yields once the admin can log in (180 s at most)."""
+    base = Path(base)
+    (base / "basic_auth.ini").write_text(
+        "[mlflow]\n"
+        "default_permission = NO_PERMISSIONS\n"
+        "database_uri = sqlite:///%s\n"
+        "admin_username = %s\n%s" % (base / "basic_auth.db", admin[0], ini_extra)
+    )
+    env = {
+        "MLFLOW_AUTH_CONFIG_PATH": str(base / "basic_auth.ini"),
+        "MLFLOW_AUTH_ADMIN_PASSWORD": admin[1],
+        "MLFLOW_FLASK_SERVER_SECRET_KEY": "test-secret-key-0123456789",
+        # The admin comes from the ini; nothing of this shell's session may log in for the server.
+        "MLFLOW_AUTH_ADMIN_USERNAME": None, "MLFLOW_TRACKING_USERNAME": None, "MLFLOW_TRACKING_PASSWORD": None,
+    }
+    with mlflow_server(base, base / "mlflow.db", extra_args=["--app-name", "basic-auth"], env=env) as running:
+        deadline = time.monotonic() + 180
+        while True:
+            assert running["process"].poll() is None, "mlflow server exited:\n" + running["log"].read_text()[-3000:]
+            try:
+                if rest(running["url"], "GET", "/api/2.0/mlflow/users/current", auth=admin)[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "mlflow server not up after 180 s:\n" + running["log"].read_text()[-3000:]
+            time.sleep(0.5)
+        yield running

@@ -9,19 +9,15 @@ over MLflow's REST API as the students and the admin.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import shutil
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
-from mlflow_server import free_port, mlflow_server
+from mlflow_server import basic_auth_server, free_port, rest
 
 ROOT = Path(__file__).resolve().parents[4]
 BIN = Path(sys.executable).parent
@@ -35,55 +31,11 @@ ROSTER = [
 PASSWORDS = dict((student["username"], student["password"]) for student in ROSTER)
 
 
-def rest(url, method, path, auth=None, body=None, host=None):
-    """One REST call, as `auth` (user, password) or without credentials: (status, JSON or text)."""
-    request = urllib.request.Request(url + path, method=method, data=None if body is None else json.dumps(body).encode())
-    if body is not None:
-        request.add_header("Content-Type", "application/json")
-    if auth is not None:
-        request.add_header("Authorization", "Basic " + base64.b64encode(("%s:%s" % auth).encode()).decode())
-    if host is not None:
-        request.add_header("Host", host)
-    try:
-        with urllib.request.urlopen(request, timeout=30) as answer:
-            status, text = answer.status, answer.read().decode()
-    except urllib.error.HTTPError as error:
-        status, text = error.code, error.read().decode()
-    try:
-        return status, json.loads(text)
-    except ValueError:
-        return status, text
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     assert ANSIBLE, "ansible is not installed beside this Python: pip install -r requirements-test.txt"
     base = tmp_path_factory.mktemp("mlflow-basic-auth")
-    (base / "basic_auth.ini").write_text(
-        "[mlflow]\n"
-        "default_permission = NO_PERMISSIONS\n"
-        "database_uri = sqlite:///%s\n"
-        "admin_username = %s\n"
-        "auth_cache_ttl_seconds = 60\n" % (base / "basic_auth.db", ADMIN[0])
-    )
-    env = {
-        "MLFLOW_AUTH_CONFIG_PATH": str(base / "basic_auth.ini"),
-        "MLFLOW_AUTH_ADMIN_PASSWORD": ADMIN[1],
-        "MLFLOW_FLASK_SERVER_SECRET_KEY": "test-secret-key-0123456789",
-        # The admin comes from the ini; nothing of this shell's session may log in for the server.
-        "MLFLOW_AUTH_ADMIN_USERNAME": None, "MLFLOW_TRACKING_USERNAME": None, "MLFLOW_TRACKING_PASSWORD": None,
-    }
-    with mlflow_server(base, base / "mlflow.db", extra_args=["--app-name", "basic-auth"], env=env) as running:
-        deadline = time.monotonic() + 180
-        while True:
-            assert running["process"].poll() is None, "mlflow server exited:\n" + running["log"].read_text()[-3000:]
-            try:
-                if rest(running["url"], "GET", "/api/2.0/mlflow/users/current", auth=ADMIN)[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "mlflow server not up after 180 s:\n" + running["log"].read_text()[-3000:]
-            time.sleep(0.5)
+    with basic_auth_server(base, ADMIN, ini_extra="auth_cache_ttl_seconds = 60\n") as running:
         yield running
 
 

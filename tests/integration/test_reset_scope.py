@@ -29,8 +29,9 @@ def inventory(tmp_path_factory):
     path.write_text(yaml.safe_dump({"all": {"children": {
         "mlflow_course_server": {"hosts": {COURSE: dict(LOCAL)},
                                  "vars": {"mlflow_server_backend": "postgresql", "mlflow_server_auth": "basic"}},
-        # A lab PC whose reset stops at its own confirmation check: it is not named.
-        "lab_room": {"hosts": {"lab-pc-07": dict(LOCAL)}},
+        # Lab PCs whose reset stops at their own confirmation check: lab-pc-07 is not named in
+        # most cases; lab-pc-08 is ephemeral, which a reset refuses (it has nothing to erase).
+        "lab_room": {"hosts": {"lab-pc-07": dict(LOCAL), "lab-pc-08": dict(LOCAL, mlflow_server_mode="ephemeral")}},
     }}}))
     return path
 
@@ -74,7 +75,20 @@ def test_without_its_name_neither_a_lab_pc_nor_the_course_server_is_reset(invent
     played = run(inventory, "playbooks/reset.yml", "-e", "mlflow_server_reset_confirm=someone-else")
     assert played.changed(COURSE) == 0 and played.changed("lab-pc-07") == 0, played.text
     hosts = {failure["host"] for failure in played.failures}
-    assert hosts == {"lab-pc-07", COURSE}, played.text
+    assert hosts == {"lab-pc-07", "lab-pc-08", COURSE}, played.text
+
+
+def test_in_one_play_all_hosts_acts_on_the_lab_pcs_and_leaves_the_course_server_out(inventory):
+    # The room and the course server in one inventory, as docs/course-server.md allows: the lab
+    # PC goes on with its reset (here it stops at the next check, being ephemeral: nothing of
+    # this machine is touched) while the course server leaves the play, changed nothing.
+    played = run(inventory, "playbooks/reset.yml", "--limit", "lab-pc-08:%s" % COURSE,
+                 "-e", "mlflow_server_reset_confirm='all hosts'")
+    assert played.changed(COURSE) == 0 and played.stats[COURSE]["failed"] == 0, played.text
+    (said,) = messages(played, COURSE)
+    assert "is a course server" in said
+    (failure,) = [f for f in played.failures if f["host"] == "lab-pc-08"]
+    assert "Ephemeral servers need no reset" in failure["msg"], failure
 
 
 def test_a_restore_over_the_inventory_leaves_the_course_server_out(inventory):

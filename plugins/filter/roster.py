@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import secrets
 import string
 
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.labroom.mlflow.plugins.filter.mlflow_credentials import value_problem
+from ansible_collections.labroom.mlflow.plugins.plugin_utils.names import MLFLOW_USERNAME as USERNAME
 
-# MLflow takes any user name; these are the ones that are safe in a URL, a CSV cell, a file
-# name and an experiment name, such as a student number or a university login.
-USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
+# USERNAME: the user names this collection accepts (safe in a URL, a CSV cell, a file name
+# and an experiment name), the same rule as the labroom.mlflow.mlflow_username test.
 MIN_PASSWORD = 12
 GENERATED_LENGTH = 16
 # No look-alike characters (0/O, 1/l/I): students copy these from paper.

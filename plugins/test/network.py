@@ -13,11 +13,12 @@ import ipaddress
 import re
 from urllib.parse import urlsplit
 
+from ansible_collections.labroom.mlflow.plugins.test.settings import count
+
 # RFC 1123 section 2.1 host name labels: letters, digits and '-', not at either end.
 _LABEL = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 # A label of an allowed-hosts pattern: the same characters plus the fnmatch wildcards * and ?.
 _PATTERN_LABEL = re.compile(r"^[A-Za-z0-9*?-]{1,63}$")
-_DIGITS = re.compile(r"^[0-9]+$")
 
 
 def ip_address(value):
@@ -48,13 +49,7 @@ def bind_address(value):
 
 def tcp_port(value):
     """A TCP port from 1 to 65535, as an integer or a string of digits (not a boolean)."""
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int):
-        return 1 <= value <= 65535
-    if isinstance(value, str) and _DIGITS.match(value):
-        return 1 <= int(value) <= 65535
-    return False
+    return count(value, 1, 65535)
 
 
 def allowed_host_pattern(value):

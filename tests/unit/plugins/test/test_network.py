@@ -42,6 +42,7 @@ TCP_PORT = [
     (0, False), (-1, False), (65536, False), (70000, False), ("0", False), ("70000", False),
     ("http", False), ("", False), (" 80", False), ("+80", False), ("-80", False), ("80.0", False),
     (8080.0, False), (True, False), (False, False), (None, False), ("٣١٤١", False),  # Arabic-Indic digits
+    ("8080\n", False),  # a YAML block scalar's trailing line break
 ]
 
 ALLOWED_HOST_PATTERN = [

@@ -4,8 +4,9 @@ Makes `ansible_collections.labroom.mlflow` importable from this checkout: `make`
 checkout into .ansible/collections (see ansible.cfg); the tests import the collection through
 that link, exactly as Ansible resolves it.
 
-Also provides `run_module`, which runs a module's main() in-process and returns how it ended,
-for the module's unit tests (mocked HTTP) and its integration tests (a real MLflow server).
+Also provides `run_module`, which runs tracking_health's main() in-process and returns how it
+ended, for the module's unit tests (mocked HTTP) and its integration tests (a real MLflow server):
+the harness of tests/unit/plugins/modules/utils.py, bound to that module.
 """
 
 from __future__ import annotations
@@ -31,39 +32,14 @@ if str(COLLECTIONS) not in sys.path:
     sys.path.insert(0, str(COLLECTIONS))
 
 
-class ModuleExit(Exception):
-    """Raised instead of exit_json/fail_json; `kind` is "exit" or "fail"."""
-
-    def __init__(self, kind, result):
-        super().__init__(kind)
-        self.kind = kind
-        self.result = result
-
-
 @pytest.fixture
-def run_module(monkeypatch):
-    """run_module(**args) runs tracking_health with these arguments and returns its ModuleExit.
-
-    The module ends through exit_json or fail_json, which are replaced for the test so that
-    they raise ModuleExit with the module's result instead of printing it and exiting.
-    """
-    from ansible.module_utils.testing import patch_module_args
-
+def run_module():
+    """run_module(**args) runs tracking_health with these arguments and returns how it ended:
+    an AnsibleExitJson or AnsibleFailJson (`kind` "exit" or "fail", `result`)."""
     from ansible_collections.labroom.mlflow.plugins.modules import tracking_health
-
-    def exit_json(self, **result):
-        raise ModuleExit("exit", result)
-
-    def fail_json(self, **result):
-        raise ModuleExit("fail", result)
-
-    monkeypatch.setattr(tracking_health.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(tracking_health.AnsibleModule, "fail_json", fail_json)
+    from ansible_collections.labroom.mlflow.tests.unit.plugins.modules.utils import run_module
 
     def run(**args):
-        with patch_module_args(args):
-            with pytest.raises(ModuleExit) as caught:
-                tracking_health.main()
-        return caught.value
+        return run_module(tracking_health, args)
 
     return run

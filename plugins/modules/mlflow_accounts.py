@@ -20,7 +20,7 @@ description:
     name, created by the admin when it is missing and restored when it is in the deleted state
     (an existing experiment of that name is reused), and the permission O(permission) on it.
   - With O(prune=true), accounts that are not listed are deleted, except the account
-    O(admin_username) and every other admin account. MLflow keeps their experiments and runs
+    O(url_username) and every other admin account. MLflow keeps their experiments and runs
     (deleting an account deletes only the account and its permissions), so no data is lost; a
     user listed again later gets the same experiment back.
   - Without O(users), the module changes nothing and only reports the server's accounts.
@@ -30,38 +30,39 @@ description:
     gone.
 author:
   - labroom.mlflow contributors (@labroom)
+extends_documentation_fragment:
+  - labroom.mlflow.mlflow_connection
 options:
-  url:
-    description:
-      - Base URL of the tracking server, for example V(http://127.0.0.1:8080).
-      - A path prefix (as with C(mlflow server --static-prefix)) is kept.
-    type: str
-    required: true
-  host_header:
-    description:
-      - Value of the C(Host) header of every request, for example V(lab-pc-07:8080), when the
-        name in O(url) is not one of the server's C(--allowed-hosts).
-      - Defaults to the host and port of O(url).
-    type: str
-  admin_username:
+  url_username:
     description:
       - An admin account of the server; every change is made as this account.
       - MLflow creates it (C(admin_username) of the auth configuration, or
         C(MLFLOW_AUTH_ADMIN_USERNAME)) on the server's first start.
+      - C(admin_username), its earlier name, is an alias.
     type: str
     required: true
-  admin_password:
+    aliases: [admin_username]
+  url_password:
     description:
-      - Password of O(admin_username). MLflow sets it only on the server's first start; a later
-        change of the configured password does not change it on the server.
+      - Password of O(url_username). MLflow sets it only on the server's first start; a later
+        change of the configured password does not change it on the server. Never logged.
+      - C(admin_password), its earlier name, is an alias.
     type: str
     required: true
+    aliases: [admin_password]
+  request_timeout:
+    description:
+      - Seconds one HTTP request may take; more than 0.
+      - C(timeout), its earlier name, is an alias.
+    type: float
+    default: 10.0
+    aliases: [timeout]
   users:
     description:
       - The student accounts the server must have.
       - When omitted, the module changes nothing and only reports (O(prune) is ignored).
       - An empty list with O(prune=true) deletes every account that is not an admin.
-      - A user name may appear only once, may not be O(admin_username), and may not be an admin
+      - A user name may appear only once, may not be O(url_username), and may not be an admin
         account of the server.
     type: list
     elements: dict
@@ -92,17 +93,12 @@ options:
     choices: [READ, EDIT, MANAGE]
   prune:
     description:
-      - Delete the accounts that are not in O(users). Never deletes O(admin_username) nor any
+      - Delete the accounts that are not in O(users). Never deletes O(url_username) nor any
         other admin account.
       - The experiments and runs of a deleted account are kept; only the account and its
         permissions go.
     type: bool
     default: false
-  timeout:
-    description:
-      - Seconds one HTTP request may take.
-    type: float
-    default: 10
 notes:
   - Supports check mode; it then reports what would change, with the same return values, and
     changes nothing. Logging in as the listed users to check their passwords changes nothing.
@@ -126,8 +122,8 @@ EXAMPLES = r"""
   labroom.mlflow.mlflow_accounts:
     url: http://127.0.0.1:8080
     host_header: "{{ inventory_hostname }}:8080"
-    admin_username: admin
-    admin_password: "{{ mlflow_server_admin_password }}"
+    url_username: admin
+    url_password: "{{ mlflow_server_admin_password }}"
     users:
       - username: alice
         password: "{{ vault_student_passwords.alice }}"
@@ -139,16 +135,16 @@ EXAMPLES = r"""
 - name: End of term - remove the accounts of students who left (their experiments stay)
   labroom.mlflow.mlflow_accounts:
     url: http://127.0.0.1:8080
-    admin_username: admin
-    admin_password: "{{ mlflow_server_admin_password }}"
+    url_username: admin
+    url_password: "{{ mlflow_server_admin_password }}"
     users: "{{ students }}"
     prune: true
 
 - name: Only list the accounts
   labroom.mlflow.mlflow_accounts:
     url: http://127.0.0.1:8080
-    admin_username: admin
-    admin_password: "{{ mlflow_server_admin_password }}"
+    url_username: admin
+    url_password: "{{ mlflow_server_admin_password }}"
   register: report
 # report.users, report.user_count
 """
@@ -218,23 +214,27 @@ url:
   sample: http://127.0.0.1:8080
 """
 
-import base64
 import json
 import re
-from urllib.parse import urlencode, urlsplit
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.urls import fetch_url
 
-from ansible_collections.labroom.mlflow.plugins.module_utils.mlflow_http import connection_cause, read_answer
+from ansible_collections.labroom.mlflow.plugins.module_utils.mlflow_http import (
+    MLFLOW_CONNECTION_REQUIRED_BY,
+    MlflowClient,
+    MlflowError,
+    mlflow_connection_argument_spec,
+)
 
 MIN_PASSWORD_LENGTH = 12  # mlflow.utils.validation._validate_password
 PERMISSIONS = ["READ", "EDIT", "MANAGE"]
-ARGUMENT_SPEC = dict(
-    url=dict(type="str", required=True),
-    host_header=dict(type="str"),
-    admin_username=dict(type="str", required=True),
-    admin_password=dict(type="str", required=True, no_log=True),
+ARGUMENT_SPEC = mlflow_connection_argument_spec()
+# Every change is made as the admin; admin_username, admin_password and timeout are the
+# options' earlier names.
+ARGUMENT_SPEC["url_username"].update(required=True, aliases=["admin_username"])
+ARGUMENT_SPEC["url_password"].update(required=True, aliases=["admin_password"])
+ARGUMENT_SPEC["request_timeout"].update(aliases=["timeout"])
+ARGUMENT_SPEC.update(
     users=dict(
         type="list",
         elements="dict",
@@ -246,7 +246,6 @@ ARGUMENT_SPEC = dict(
     experiments=dict(type="bool", default=True),
     permission=dict(type="str", default="MANAGE", choices=PERMISSIONS),
     prune=dict(type="bool", default=False),
-    timeout=dict(type="float", default=10),
 )
 
 # MLflow 3.17.2, mlflow/server/auth/routes.py
@@ -264,12 +263,6 @@ RESTORE_EXPERIMENT = "/api/2.0/mlflow/experiments/restore"
 CHANGE_KEYS = ("created", "passwords_updated", "deleted", "experiments_created", "experiments_restored", "permissions_granted")
 # Each user's own grants live on a hidden role named __user_<id>__ (grant/revoke write there).
 USER_ROLE = re.compile(r"^__user_\d+__$")
-
-
-class ServerError(Exception):
-    def __init__(self, message, status=-1):
-        super().__init__(message)
-        self.status = status
 
 
 # Pure functions: what the server has, what is wanted, and what to do -----------------------------
@@ -420,65 +413,31 @@ def _server_message(body):
     return text.strip()[:200]
 
 
-def _basic_auth(username, password):
-    token = base64.b64encode(("%s:%s" % (username, password)).encode("utf-8")).decode("ascii")
-    return "Basic " + token
-
-
-class AccountsServer:
-    """The REST calls of MLflow's basic-auth app that this module makes, against one server."""
-
-    def __init__(self, module, url, host_header, admin_username, admin_password, timeout):
-        self.module = module
-        self.url = url.rstrip("/")
-        self.host_header = host_header
-        self.admin = (admin_username, admin_password)
-        self.timeout = timeout
+class AccountsServer(MlflowClient):
+    """The REST calls of MLflow's basic-auth app that this module makes, against one server, as
+    the admin (url_username)."""
 
     def call(self, method, path, params=None, body=None, auth=None, expect=(200,)):
         """Send one request (as the admin unless `auth` is given); return (status, answer as JSON
-        or text). A status outside `expect` raises ServerError."""
-        url = self.url + path
-        if params:
-            url += "?" + urlencode(params)
-        username, password = auth or self.admin
-        headers = {
-            "Accept": "application/json",
-            "Host": self.host_header,
-            "Authorization": _basic_auth(username, password),
-        }
-        data = None
-        if body is not None:
-            headers["Content-Type"] = "application/json"
-            data = json.dumps(body)
-        # use_netrc=False: a ~/.netrc entry for the host would replace the Authorization header.
-        resp, info = fetch_url(
-            self.module, url, data=data, headers=headers, method=method, timeout=self.timeout, use_netrc=False
-        )
-        status, text = read_answer(resp, info)
-        where = "%s %s" % (method, url)
-        if status == -1:
-            raise ServerError("%s: %s" % (where, connection_cause(info.get("msg", ""))))
-        if status == 403 and "host header" in text.lower():
-            raise ServerError(
-                "%s with Host: %s: refused by MLflow (%s). Set host_header to a name in the server's "
-                "--allowed-hosts." % (where, self.host_header, text.strip()[:200]),
-                status=status,
+        or text). A status outside `expect` raises MlflowError."""
+        answer = self.request(method, path, params=params, body=body, auth=auth)
+        if answer.status not in expect:
+            raise MlflowError(
+                "%s: HTTP %d %s" % (answer.where, answer.status, _server_message(answer.text) or answer.info.get("msg", "")),
+                status=answer.status,
             )
-        if status not in expect:
-            raise ServerError("%s: HTTP %d %s" % (where, status, _server_message(text) or info.get("msg", "")), status=status)
         try:
-            answer = json.loads(text) if text.strip() else {}
+            result = json.loads(answer.text) if answer.text.strip() else {}
         except ValueError:
-            answer = text
-        return status, answer
+            result = answer.text
+        return answer.status, result
 
     def check_admin(self):
         """Log in as the admin; fail clearly when the server refuses it or it is no admin."""
-        name = self.admin[0]
+        name = self.credentials[0]
         status, answer = self.call("GET", CURRENT_USER, expect=(200, 401))
         if status == 401:
-            raise ServerError(
+            raise MlflowError(
                 "the server refused the admin account '%s': mlflow_server_admin_password is not its "
                 "password on this server (MLflow sets the admin's password only on its first start, "
                 "from MLFLOW_AUTH_ADMIN_PASSWORD; set mlflow_server_admin_password to the password the "
@@ -488,8 +447,8 @@ class AccountsServer:
             )
         user = answer.get("user", {}) if isinstance(answer, dict) else {}
         if not user.get("is_admin"):
-            raise ServerError(
-                "the account '%s' on %s is not an admin: it cannot manage accounts (admin_username must "
+            raise MlflowError(
+                "the account '%s' on %s is not an admin: it cannot manage accounts (url_username must "
                 "name the server's admin account)" % (name, self.url),
                 status=status,
             )
@@ -562,26 +521,18 @@ def apply_plan(server, plan, passwords, experiments, permission, result):
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, required_by=MLFLOW_CONNECTION_REQUIRED_BY, supports_check_mode=True)
     params = module.params
-    url = params["url"].rstrip("/")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        module.fail_json(
-            msg="url %r is not an http:// or https:// URL with a host name, such as http://127.0.0.1:8080" % params["url"],
-            url=url,
-        )
-    if params["timeout"] <= 0:
-        module.fail_json(msg="timeout must be more than 0 seconds (is %s)" % params["timeout"], url=url)
+    server = AccountsServer(module)
+    url = server.url
     users = params["users"]
-    admin_username = params["admin_username"]
+    admin_username = params["url_username"]
     if users is not None:
         problems = validate_users(users, admin_username)
         if problems:
             module.fail_json(msg="; ".join(problems), url=url)
     desired = None if users is None else [user["username"] for user in users]
     passwords = {} if users is None else {user["username"]: user["password"] for user in users}
-    host_header = params["host_header"] or parts.netloc.rpartition("@")[2]
 
     result = dict(
         changed=False,
@@ -594,7 +545,6 @@ def main():
         permissions_granted=[],
         experiment_ids={},
     )
-    server = AccountsServer(module, url, host_header, admin_username, params["admin_password"], params["timeout"])
     try:
         server.check_admin()
         accounts = server.accounts()
@@ -636,7 +586,7 @@ def main():
         result["changed"] = has_changes(plan)
         result["users"] = users_after(accounts, plan)
         result["user_count"] = len(result["users"])
-    except ServerError as exc:
+    except MlflowError as exc:
         # What was done before the failure is reported, and makes the task changed.
         result["changed"] = any(result[key] for key in CHANGE_KEYS)
         module.fail_json(msg=str(exc), status=exc.status, **result)

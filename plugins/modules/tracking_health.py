@@ -25,23 +25,13 @@ description:
   - Never changes anything on the server; it always reports C(changed=false).
 author:
   - labroom.mlflow contributors (@labroom)
+extends_documentation_fragment:
+  - labroom.mlflow.mlflow_connection
 options:
-  url:
-    description:
-      - Base URL of the tracking server, for example V(http://lab-pc-07:8080).
-      - A path prefix (as with C(mlflow server --static-prefix)) is kept.
-    type: str
-    required: true
-  host_header:
-    description:
-      - Value of the C(Host) header for the API and artifact calls, for example
-        V(lab-pc-07:8080), to check the name students will put in the URL while connecting to
-        another address (such as V(127.0.0.1)).
-      - Defaults to the host and port of O(url).
-    type: str
   timeout:
     description:
-      - Seconds to wait for the server to become healthy before failing.
+      - Seconds to wait for the server to become healthy before failing (O(request_timeout)
+        limits each request).
       - V(0) checks once, without waiting.
     type: int
     default: 60
@@ -50,11 +40,6 @@ options:
       - Seconds between two attempts while waiting.
     type: float
     default: 1.0
-  request_timeout:
-    description:
-      - Seconds one HTTP request may take.
-    type: float
-    default: 10.0
   check_artifacts:
     description:
       - Also check the artifact proxy (C(--serve-artifacts)) and the default experiment's
@@ -73,29 +58,6 @@ options:
       - When V(true), an unhealthy server fails the task.
       - When V(false), the task succeeds with RV(healthy=false) and the cause in RV(error), so
         that a room report can list the host instead of stopping on it.
-    type: bool
-    default: true
-  validate_certs:
-    description:
-      - Verify the server's TLS certificate when O(url) is C(https).
-    type: bool
-    default: true
-  use_proxy:
-    description:
-      - Use the proxy set in the environment (C(http_proxy), C(https_proxy), C(no_proxy)).
-    type: bool
-    default: true
-  url_username:
-    description:
-      - User name for a server with MLflow's basic authentication enabled.
-    type: str
-  url_password:
-    description:
-      - Password for O(url_username).
-    type: str
-  force_basic_auth:
-    description:
-      - Send the credentials with the first request instead of waiting for a 401 challenge.
     type: bool
     default: true
 notes:
@@ -204,104 +166,58 @@ error:
 
 import json
 import time
-from urllib.parse import urlencode, urlsplit
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.urls import fetch_url
 
-from ansible_collections.labroom.mlflow.plugins.module_utils.mlflow_http import connection_cause, read_answer
+from ansible_collections.labroom.mlflow.plugins.module_utils.mlflow_http import (
+    MLFLOW_CONNECTION_REQUIRED_BY,
+    MlflowClient,
+    MlflowError,
+    mlflow_connection_argument_spec,
+)
 
 ARTIFACT_PREFIX = "mlflow-artifacts:"
 ARGUMENT_SPEC = dict(
-    url=dict(type="str", required=True),
-    host_header=dict(type="str"),
+    mlflow_connection_argument_spec(),
     timeout=dict(type="int", default=60),
     interval=dict(type="float", default=1.0),
-    request_timeout=dict(type="float", default=10.0),
     check_artifacts=dict(type="bool", default=True),
     count_runs=dict(type="bool", default=False),
     fail_on_unhealthy=dict(type="bool", default=True),
-    validate_certs=dict(type="bool", default=True),
-    use_proxy=dict(type="bool", default=True),
-    url_username=dict(type="str"),
-    url_password=dict(type="str", no_log=True),
-    force_basic_auth=dict(type="bool", default=True),
 )
 MAX_PAGES = 100
 
 
-class CheckError(Exception):
-    """A check failed. `final` means waiting longer cannot fix it."""
-
-    def __init__(self, message, status=-1, final=False):
-        super().__init__(message)
-        self.status = status
-        self.final = final
-
-
-class TrackingServer:
-    """The HTTP calls a student's client makes, against one server."""
-
-    def __init__(self, module, url, host_header):
-        self.module = module
-        self.url = url.rstrip("/")
-        self.host_header = host_header
-        self.last_status = -1
+class TrackingServer(MlflowClient):
+    """The HTTP calls a student's client makes, against one server. Raises MlflowError, `final`
+    when waiting cannot fix it."""
 
     def get(self, path, params=None, host_header=True, body=None):
         """GET `path` (or POST the JSON `body` to it) and return the answer's text."""
-        url = self.url + path
-        if params:
-            url += "?" + urlencode(params)
-        headers = {"Accept": "application/json"}
-        if host_header:
-            headers["Host"] = self.host_header
-        method = "GET" if body is None else "POST"
-        if body is not None:
-            headers["Content-Type"] = "application/json"
-            body = json.dumps(body)
-        resp, info = fetch_url(
-            self.module,
-            url,
-            data=body,
-            headers=headers,
-            method=method,
-            timeout=self.module.params["request_timeout"],
-        )
-        status, body = read_answer(resp, info)
-        self.last_status = status
-        where = "%s %s" % (method, url)
-        if status == -1:
-            raise CheckError("%s: %s" % (where, connection_cause(info.get("msg", ""))))
-        if status == 403 and "host" in body.lower():
-            raise CheckError(
-                "%s with Host: %s: refused by MLflow (%s). Add the name to the server's "
-                "--allowed-hosts (mlflow_server_allowed_hosts_extra)." % (where, self.host_header, body.strip()[:200]),
-                status=status,
-                final=True,
-            )
+        answer = self.request("GET" if body is None else "POST", path, params=params, body=body, host_header=host_header)
+        status = answer.status
         if status in (401, 403):
             username = self.module.params.get("url_username")
             if username:
                 message = (
                     "%s: HTTP %d, the server refused the account %r: its password is not url_password "
                     "(with the labroom.mlflow.mlflow_server role: mlflow_server_admin_password, which MLflow "
-                    "takes only on its first start; see docs/course-server.md to change it)" % (where, status, username)
+                    "takes only on its first start; see docs/course-server.md to change it)" % (answer.where, status, username)
                 )
             else:
-                message = "%s: HTTP %d, the server wants credentials (set url_username and url_password)" % (where, status)
-            raise CheckError(message, status=status, final=True)
+                message = "%s: HTTP %d, the server wants credentials (set url_username and url_password)" % (answer.where, status)
+            raise MlflowError(message, status=status, final=True)
         if status != 200:
-            detail = body.strip()[:200] or info.get("msg", "")
-            raise CheckError("%s: HTTP %d %s" % (where, status, detail), status=status)
-        return body
+            detail = answer.text.strip()[:200] or answer.info.get("msg", "")
+            raise MlflowError("%s: HTTP %d %s" % (answer.where, status, detail), status=status)
+        return answer.text
 
     def get_json(self, path, params=None, body=None):
         answer = self.get(path, params, body=body)
         try:
             return json.loads(answer)
         except ValueError:
-            raise CheckError("%s%s: answer is not JSON: %r" % (self.url, path, answer[:120]), status=self.last_status)
+            raise MlflowError("%s%s: answer is not JSON: %r" % (self.url, path, answer[:120]), status=self.last_status)
 
     def search(self, path, key, body):
         """Every item of a paginated search (POST with a JSON body), up to MAX_PAGES pages."""
@@ -317,10 +233,10 @@ class TrackingServer:
 
 
 def check_once(server, check_artifacts, count_runs, facts):
-    """Run every check once, recording what it learns in `facts`; raise CheckError on failure."""
+    """Run every check once, recording what it learns in `facts`; raise MlflowError on failure."""
     health = server.get("/health", host_header=False)
     if health.strip() != "OK":
-        raise CheckError(
+        raise MlflowError(
             "GET %s/health: answered %r, expected 'OK'" % (server.url, health.strip()[:80]),
             status=server.last_status,
         )
@@ -357,7 +273,7 @@ def check_once(server, check_artifacts, count_runs, facts):
     try:
         default = server.get_json("/api/2.0/mlflow/experiments/get", {"experiment_id": "0"})
         facts["default_artifact_location"] = default.get("experiment", {}).get("artifact_location")
-    except CheckError as exc:
+    except MlflowError as exc:
         if exc.status != 404:
             raise
         facts["default_artifact_location"] = None
@@ -366,7 +282,7 @@ def check_once(server, check_artifacts, count_runs, facts):
         facts["artifact_proxy_ok"] = False
         location = facts["default_artifact_location"]
         if location is not None and not location.startswith(ARTIFACT_PREFIX):
-            raise CheckError(
+            raise MlflowError(
                 "%s: the default experiment stores artifacts at %r, not through the server's artifact "
                 "proxy (%s/...); students' clients on other PCs cannot upload there. Start the server "
                 "with --serve-artifacts and --artifacts-destination (an experiment's artifact location "
@@ -381,31 +297,21 @@ def check_once(server, check_artifacts, count_runs, facts):
 def main():
     module = AnsibleModule(
         argument_spec=ARGUMENT_SPEC,
-        required_by={"url_password": "url_username"},
+        required_by=MLFLOW_CONNECTION_REQUIRED_BY,
         supports_check_mode=True,
     )
     params = module.params
-    url = params["url"].rstrip("/")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        module.fail_json(
-            msg="url %r is not an http:// or https:// URL with a host name, such as http://lab-pc-07:8080" % params["url"],
-            url=url,
-        )
-    for name in ("timeout",):
-        if params[name] < 0:
-            module.fail_json(msg="%s must be 0 or more seconds (is %s)" % (name, params[name]), url=url)
-    for name in ("interval", "request_timeout"):
-        if params[name] <= 0:
-            module.fail_json(msg="%s must be more than 0 seconds (is %s)" % (name, params[name]), url=url)
-    host_header = params["host_header"] or parts.netloc.rpartition("@")[2]
+    server = TrackingServer(module)
+    if params["timeout"] < 0:
+        module.fail_json(msg="timeout must be 0 or more seconds (is %s)" % params["timeout"], url=server.url)
+    if params["interval"] <= 0:
+        module.fail_json(msg="interval must be more than 0 seconds (is %s)" % params["interval"], url=server.url)
 
-    server = TrackingServer(module, url, host_header)
     result = dict(
         changed=False,
         healthy=False,
-        url=url,
-        host_header=host_header,
+        url=server.url,
+        host_header=server.host_header,
         artifact_proxy_ok=None,
         attempts=0,
     )
@@ -420,7 +326,7 @@ def main():
             result["healthy"] = True
             error = None
             break
-        except CheckError as exc:
+        except MlflowError as exc:
             error = exc
         if error.final or time.monotonic() + params["interval"] > deadline:
             break

@@ -46,8 +46,8 @@ def accounts(server):
 
     def run(check=False, **args):
         args.setdefault("url", server["url"])
-        args.setdefault("admin_username", ADMIN[0])
-        args.setdefault("admin_password", ADMIN[1])
+        args.setdefault("url_username", ADMIN[0])
+        args.setdefault("url_password", ADMIN[1])
         command = [
             ANSIBLE, "localhost", "-i", "localhost,", "-c", "local",
             "-e", "ansible_python_interpreter=%s" % sys.executable,
@@ -62,7 +62,7 @@ def accounts(server):
             ANSIBLE_NOCOLOR="true",
         )
         done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
-        for password in [args["admin_password"]] + [user["password"] for user in args.get("users") or []]:
+        for password in [args["url_password"]] + [user["password"] for user in args.get("users") or []]:
             assert password not in done.stdout + done.stderr, "a password shows in Ansible's output"
         try:
             result = json.loads(done.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]
@@ -243,7 +243,7 @@ def test_a_classmates_experiment_named_after_a_new_student_is_reported(server, a
 
 
 def test_a_wrong_admin_password_fails_with_a_clear_message(server, accounts):
-    result = accounts(users=ROSTER, admin_password="not-the-admin-password")
+    result = accounts(users=ROSTER, url_password="not-the-admin-password")
     assert result["rc"] != 0
     assert result["failed"] is True
     assert result["msg"].startswith(

@@ -1,5 +1,6 @@
 """Unit tests of labroom.mlflow.mlflow_accounts: the planning functions, and the module against an
-in-memory MLflow basic-auth server that answers fetch_url (no network)."""
+in-memory MLflow basic-auth server that answers fetch_url (of the collection's MLflow client,
+plugins/module_utils/mlflow_http.py; no network)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import yaml
-from ansible.module_utils.testing import patch_module_args
 
+from ansible_collections.labroom.mlflow.plugins.module_utils import mlflow_http
 from ansible_collections.labroom.mlflow.plugins.modules import mlflow_accounts as module
+from ansible_collections.labroom.mlflow.tests.unit.plugins.modules.utils import run_module
 
 BASE = "http://127.0.0.1:8080"
 ADMIN = ("admin", "admin-password-123")
@@ -150,23 +152,21 @@ class FakeMlflow:
 @pytest.fixture
 def server(monkeypatch):
     fake = FakeMlflow()
-    monkeypatch.setattr(module, "fetch_url", fake)
+    monkeypatch.setattr(mlflow_http, "fetch_url", fake)
     return fake
 
 
 @pytest.fixture
-def run(server, capsys):
+def run(server):
     """Run the module as Ansible does (its JSON output, with no_log values masked); returns
     (result, output text)."""
 
     def call(check_mode=False, **args):
         args.setdefault("url", BASE)
-        args.setdefault("admin_username", ADMIN[0])
-        args.setdefault("admin_password", ADMIN[1])
-        with patch_module_args(dict(args, _ansible_check_mode=check_mode)), pytest.raises(SystemExit):
-            module.main()
-        out = capsys.readouterr().out
-        return json.loads(out), out
+        args.setdefault("url_username", ADMIN[0])
+        args.setdefault("url_password", ADMIN[1])
+        outcome = run_module(module, args, check_mode)
+        return outcome.result, outcome.output
 
     return call
 
@@ -430,7 +430,7 @@ def test_a_classmates_grant_on_the_experiment_is_warned_about(server, run, monke
 
 
 def test_a_refused_admin_password_fails_clearly(server, run):
-    result, out = run(users=STUDENTS, admin_password="not-the-admin-password")
+    result, out = run(users=STUDENTS, url_password="not-the-admin-password")
     assert result["failed"] is True
     assert result["msg"].startswith("the server refused the admin account 'admin': mlflow_server_admin_password is not "
                                     "its password on this server (MLflow sets the admin's password only on its first start")
@@ -441,7 +441,7 @@ def test_a_refused_admin_password_fails_clearly(server, run):
 
 def test_an_account_that_is_no_admin_is_refused(server, run):
     server.add_user("dave", "dave-password-1")
-    result, _out = run(users=STUDENTS, admin_username="dave", admin_password="dave-password-1")
+    result, _out = run(users=STUDENTS, url_username="dave", url_password="dave-password-1")
     assert result["failed"] is True
     assert "'dave'" in result["msg"] and "is not an admin" in result["msg"]
 
@@ -488,6 +488,7 @@ def test_a_failure_half_way_reports_what_was_done(server, run):
         ({"users": students("admin")}, "the admin account 'admin'"),
         ({"users": STUDENTS, "url": "127.0.0.1:8080"}, "not an http:// or https:// URL"),
         ({"users": STUDENTS, "timeout": 0}, "timeout must be more than 0"),
+        ({"users": STUDENTS, "request_timeout": -1}, "request_timeout must be more than 0"),
     ],
 )
 def test_bad_input_is_refused_before_any_request(server, run, args, message):
@@ -498,21 +499,20 @@ def test_bad_input_is_refused_before_any_request(server, run, args, message):
     assert "short-pass" not in out
 
 
+def test_the_earlier_option_names_still_work(server):
+    outcome = run_module(module, {"url": BASE, "admin_username": ADMIN[0], "admin_password": ADMIN[1], "timeout": 5,
+                                  "users": STUDENTS[:1]})
+    assert outcome.kind == "exit", outcome.result
+    assert outcome.result["created"] == ["alice"]
+    assert ADMIN[1] not in outcome.output and STUDENTS[0]["password"] not in outcome.output
+
+
 def test_passwords_are_never_logged():
-    assert module.ARGUMENT_SPEC["admin_password"]["no_log"] is True
+    assert module.ARGUMENT_SPEC["url_password"]["no_log"] is True
     assert module.ARGUMENT_SPEC["users"]["options"]["password"]["no_log"] is True
 
 
-def test_documentation_matches_argument_spec():
-    documented = yaml.safe_load(module.DOCUMENTATION)["options"]
-    assert set(documented) == set(module.ARGUMENT_SPEC)
-    for name, spec in module.ARGUMENT_SPEC.items():
-        doc = documented[name]
-        assert doc["type"] == spec["type"], name
-        assert doc.get("default") == spec.get("default"), name
-        assert doc.get("required", False) == spec.get("required", False), name
-        assert doc.get("choices") == spec.get("choices"), name
-    assert set(documented["users"]["suboptions"]) == set(module.ARGUMENT_SPEC["users"]["options"])
+def test_return_documents_every_result_key():
+    # The documentation's options against the argument spec: ansible-test sanity (validate-modules).
     returned = yaml.safe_load(module.RETURN)
     assert set(module.CHANGE_KEYS) | {"experiment_ids", "users", "user_count", "url"} == set(returned)
-    assert yaml.safe_load(module.EXAMPLES)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import io
-import json
 from urllib.error import HTTPError
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.labroom.mlflow.plugins.modules import package_cache_fetch as module
+from ansible_collections.labroom.mlflow.tests.unit.plugins.modules.utils import run_module
 
 INDEX = "http://127.0.0.1:3141/root/pypi/+simple/"
 NUMPY = "numpy-2.4.6-cp311-cp311-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl"
@@ -78,27 +77,21 @@ def test_files_the_index_does_not_list_or_serve_are_returned_not_raised(requests
                                         "six-1.17.0-py2.py3-none-any.whl: HTTP Error 502: Bad Gateway"]
 
 
-def run_module(capsys, args, check_mode=False):
-    with patch_module_args(dict(args, _ansible_check_mode=check_mode)), pytest.raises(SystemExit):
-        module.main()
-    return json.loads(capsys.readouterr().out)
-
-
-def test_module_reports_a_change_when_it_fetched(capsys, requests):
-    out = run_module(capsys, {"index_url": INDEX, "files": [NUMPY]})
+def test_module_reports_a_change_when_it_fetched(requests):
+    out = run_module(module, {"index_url": INDEX, "files": [NUMPY]}).result
     assert out["changed"] is True and out["fetched"] == 1
 
 
-def test_a_file_not_served_does_not_fail_the_task(capsys, requests):
+def test_a_file_not_served_does_not_fail_the_task(requests):
     # Ansible reads a result's "failed" key as the task's own failure: the files that were not
     # served are returned under another name.
-    out = run_module(capsys, {"index_url": INDEX, "files": [NUMPY, "numpy-2.4.6.tar.gz"]})
+    out = run_module(module, {"index_url": INDEX, "files": [NUMPY, "numpy-2.4.6.tar.gz"]}).result
     assert not out.get("failed") and out["fetched"] == 1
     assert out["errors"] == ["numpy-2.4.6.tar.gz: HTTP Error 502: Bad Gateway"]
 
 
-def test_check_mode_fetches_nothing(capsys, requests):
-    out = run_module(capsys, {"index_url": INDEX, "files": [NUMPY]}, check_mode=True)
+def test_check_mode_fetches_nothing(requests):
+    out = run_module(module, {"index_url": INDEX, "files": [NUMPY]}, check_mode=True).result
     assert out["changed"] is True and out["fetched"] == 0 and requests == []
 
 
@@ -106,6 +99,6 @@ def test_check_mode_fetches_nothing(capsys, requests):
     ({"index_url": "127.0.0.1:3141/root/pypi/+simple/", "files": []}, "index_url '127.0.0.1:3141"),
     ({"index_url": INDEX, "files": [], "parallel": 0}, "parallel is 0"),
 ])
-def test_bad_settings_are_refused(capsys, requests, args, message):
-    out = run_module(capsys, args)
+def test_bad_settings_are_refused(requests, args, message):
+    out = run_module(module, args).result
     assert out["failed"] is True and message in out["msg"] and requests == []

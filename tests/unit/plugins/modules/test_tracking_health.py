@@ -1,4 +1,5 @@
-"""Unit tests of labroom.mlflow.tracking_health, with the HTTP layer mocked at fetch_url."""
+"""Unit tests of labroom.mlflow.tracking_health, with the HTTP layer mocked at fetch_url (of the
+collection's MLflow client, plugins/module_utils/mlflow_http.py)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ import json
 from urllib.parse import urlsplit
 
 import pytest
-import yaml
 
+from ansible_collections.labroom.mlflow.plugins.module_utils import mlflow_http
 from ansible_collections.labroom.mlflow.plugins.modules import tracking_health
+from ansible_collections.labroom.mlflow.tests.unit.plugins.modules.utils import run_module
 
 BASE = "http://lab-pc-07:8080"
 
@@ -50,18 +52,18 @@ class FakeServer:
 @pytest.fixture
 def server(monkeypatch):
     fake = FakeServer()
-    monkeypatch.setattr(tracking_health, "fetch_url", fake)
+    monkeypatch.setattr(mlflow_http, "fetch_url", fake)
     monkeypatch.setattr(tracking_health.time, "sleep", lambda seconds: None)
     return fake
 
 
 @pytest.fixture
-def run(run_module, server):
+def run(server):
     """Run the module against the fake server; the URL defaults to BASE."""
 
     def call(**args):
         args.setdefault("url", BASE)
-        return run_module(**args)
+        return run_module(tracking_health, args)
 
     return call
 
@@ -247,15 +249,3 @@ def test_check_mode_is_supported_and_reads_only(server, run):
 
 def test_password_is_never_logged():
     assert tracking_health.ARGUMENT_SPEC["url_password"]["no_log"] is True
-
-
-def test_documentation_matches_argument_spec():
-    documented = yaml.safe_load(tracking_health.DOCUMENTATION)["options"]
-    assert set(documented) == set(tracking_health.ARGUMENT_SPEC)
-    for name, spec in tracking_health.ARGUMENT_SPEC.items():
-        doc = documented[name]
-        assert doc["type"] == spec["type"], name
-        assert doc.get("default") == spec.get("default"), name
-        assert doc.get("required", False) == spec.get("required", False), name
-    for section in ("EXAMPLES", "RETURN"):
-        assert yaml.safe_load(getattr(tracking_health, section)), section

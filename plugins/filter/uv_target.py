@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """What a lab PC installs for, and which files a uv resolution for it needs.
 
-The filters are documented in uv_target.yml and uv_pinned_files.yml beside this file.
+The filters are documented in uv_target.yml, uv_pinned_files.yml and uv_warm_problems.yml
+beside this file.
 """
 
 from __future__ import annotations
@@ -90,8 +91,31 @@ def uv_pinned_files(log, pins):
     return files
 
 
+LOG_NOISE = re.compile(r"^\s*(DEBUG|TRACE|INFO) ")
+
+
+def uv_warm_problems(uv_install, resolved=None, fetched=None):
+    """What kept the cache's warm pass from fetching every file beforehand, one phrase each: pip
+    failing to get uv (its last line of error), a resolution that failed (uv's error without its
+    log lines), a file not on the index, a fetch that failed. The arguments are the registered
+    results of the pass's tasks (a loop's result for the resolutions); skipped ones say nothing."""
+    problems = []
+    uv_install = uv_install or {}
+    if uv_install.get("rc", 0) != 0:
+        last = (str(uv_install.get("stderr") or "").strip().split("\n") or [""])[-1]
+        problems.append("getting uv (pip, exit status %s): %s" % (uv_install["rc"], last))
+    for result in (resolved or {}).get("results") or []:
+        if result.get("rc", 0) != 0:
+            lines = result.get("stderr_lines") or str(result.get("stderr") or "").splitlines()
+            problems.append("resolving: " + " ".join(line for line in lines if not LOG_NOISE.match(line)).strip())
+    fetched = fetched or {}
+    problems.extend("not on the index: %s" % name for name in fetched.get("missing") or [])
+    problems.extend("fetching %s" % error for error in fetched.get("errors") or [])
+    return problems
+
+
 class FilterModule:
     """labroom.mlflow install target filters."""
 
     def filters(self):
-        return {"uv_target": uv_target, "uv_pinned_files": uv_pinned_files}
+        return {"uv_target": uv_target, "uv_pinned_files": uv_pinned_files, "uv_warm_problems": uv_warm_problems}

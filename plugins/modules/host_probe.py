@@ -44,6 +44,16 @@ options:
       - The caller must only give commands that change nothing; the module cannot tell.
     type: dict
     default: {}
+  pythons:
+    description:
+      - Pythons to describe, as a mapping of a name to where to look. For each, the first of
+        C(candidates) that runs and is at least C(minimum) is described in RV(pythons) - its
+        path, release and platform (what it installs wheels for), a digest of the
+        distributions it holds, and the version of each of C(packages).
+      - A venv is a Python too; give its C(bin/python) as the only candidate.
+    type: dict
+    default: {}
+    version_added: "0.7.0"
   command_timeout:
     description:
       - Seconds each command may run before it is stopped (its return code is then V(-9)).
@@ -113,6 +123,27 @@ commands:
       stdout: "ActiveState=active\nUnitFileState=enabled\n"
       stdout_lines: [ActiveState=active, UnitFileState=enabled]
       stderr: ""
+pythons:
+  version_added: "0.7.0"
+  description:
+    - For every name of O(pythons), C(found) and, when one was found, C(path) (the candidate),
+      C(python) (its release, V(3.12)), C(system), C(machine), C(libc), C(libc_version), C(macos),
+      C(distributions) (SHA-256 of its distributions' C(name==version) lines, sorted) and
+      C(versions) (each of C(packages) to its version, V(null) when not installed).
+  returned: always
+  type: dict
+  sample:
+    venv:
+      found: true
+      path: /opt/mlflowserver-lab/.venv/bin/python
+      python: "3.11"
+      system: Linux
+      machine: x86_64
+      libc: glibc
+      libc_version: "2.36"
+      macos: ""
+      distributions: 5c1f0e8a6b4f0e3e0b4f7e2d1c9a8b7f6e5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b
+      versions: {mlflow: 3.17.2}
 users:
   description: The user ID of every account of O(users), or V(null) for one that does not exist.
   returned: always
@@ -127,12 +158,16 @@ groups:
 
 import grp
 import hashlib
+import inspect
+import json
 import os
 import pwd
 import stat
 import subprocess
 
 from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.labroom.mlflow.plugins.module_utils import python_env
 
 READ_LIMIT = 256 * 1024
 HASH_CHUNK = 1024 * 1024
@@ -222,13 +257,31 @@ def ident(lookup, name):
         return None
 
 
-def probe(paths, read, commands, timeout, users, groups):
+def find_python(spec, timeout, source=None):
+    """The first of spec's candidates that runs python_env's source and is new enough."""
+    source = source or inspect.getsource(python_env)
+    arguments = json.dumps({"minimum": spec.get("minimum") or "", "packages": spec.get("packages") or []})
+    for candidate in spec.get("candidates") or []:
+        ran = run_command([candidate, "-c", source, arguments], timeout)
+        if ran["rc"] != 0:
+            continue
+        try:
+            described = json.loads(ran["stdout"])
+        except ValueError:
+            continue
+        described.pop("executable", None)
+        return dict(described, found=True, path=candidate)
+    return {"found": False}
+
+
+def probe(paths, read, commands, timeout, users, groups, pythons=None):
     found = {path: describe(path) for path in paths}
     for path in read:
         found[path] = describe(path, read=True)
     return {
         "paths": found,
         "commands": {name: run_command(argv, timeout) for name, argv in commands.items()},
+        "pythons": {name: find_python(spec, timeout) for name, spec in (pythons or {}).items()},
         "users": {name: ident(pwd.getpwnam, name) for name in users},
         "groups": {name: ident(grp.getgrnam, name) for name in groups},
     }
@@ -240,6 +293,7 @@ def main():
             "paths": {"type": "list", "elements": "path", "default": []},
             "read": {"type": "list", "elements": "path", "default": []},
             "commands": {"type": "dict", "default": {}},
+            "pythons": {"type": "dict", "default": {}},
             "command_timeout": {"type": "int", "default": 60},
             "users": {"type": "list", "elements": "str", "default": []},
             "groups": {"type": "list", "elements": "str", "default": []},
@@ -253,10 +307,13 @@ def main():
     for name, argv in params["commands"].items():
         if not isinstance(argv, list) or not argv:
             module.fail_json(msg="commands: %s must be a non-empty list of arguments, got %r" % (name, argv))
+    for name, spec in params["pythons"].items():
+        if not isinstance(spec, dict) or not isinstance(spec.get("candidates"), list) or not spec["candidates"]:
+            module.fail_json(msg="pythons: %s must be a mapping with a non-empty list of candidates, got %r" % (name, spec))
     if params["command_timeout"] < 1:
         module.fail_json(msg="command_timeout must be 1 or more seconds, got %d" % params["command_timeout"])
     result = probe(params["paths"], params["read"], params["commands"], params["command_timeout"],
-                   params["users"], params["groups"])
+                   params["users"], params["groups"], params["pythons"])
     module.exit_json(changed=False, **result)
 
 

@@ -57,7 +57,8 @@ SPEC_BAD = {
 }
 
 # What runs under --tags package_cache_settings after Ansible's spec validation: nothing that acts.
-CHECK_TASKS = ["Check every setting of the package cache", "Publish the URL the lab PCs install from"]
+CHECK_TASKS = ["Check the cache's settings and the host before anything changes", "Check every setting of the package cache",
+               "Publish the URL the lab PCs install from"]
 
 # Two bad values on one host: both are named in one message.
 TWO_BAD = ("port_and_base_dir", ["package_cache_port is '0'", "package_cache_base_dir is '/opt'"])

@@ -2,28 +2,28 @@
 
 The role's "installed" entry point runs in check mode here with macOS facts
 (files/check_python_search.yml), so the host probe gets the search exactly as it would run on
-a Mac: a small sh loop over vars/Darwin.yml's candidates, the first one that runs and is 3.10+
-wins. That argv is then replayed here with each candidate moved under a temporary folder, where
-stand-in interpreters play a Mac's Pythons: each runs the probe's real code with this machine's
-Python, told it is the release it stands for. So the loop, its order and the 3.10 check are the
-role's own; only the interpreters are stand-ins.
+a Mac: labroom.mlflow.host_probe's pythons option over vars/Darwin.yml's candidates, the first
+one that runs and is 3.10+ wins. That search is then replayed here with the module's own
+find_python, each candidate moved under a temporary folder, where stand-in interpreters play a
+Mac's Pythons: each runs the probe's real code (module_utils/python_env.py) with this machine's
+Python, told it is the release it stands for. So the search, its order and the 3.10 check are
+the role's own; only the interpreters are stand-ins.
 
 What this cannot show: a real Mac's Homebrew, python.org or Apple interpreters (no Mac here).
 """
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from playbook_cases import run_cases
 
+from ansible_collections.labroom.mlflow.plugins.modules import host_probe
+
 PLAYBOOK = Path(__file__).with_name("files") / "check_python_search.yml"
-PROBE_TASK = "Read the venv, the service, the lab folder and the accounts in one probe"
+PROBE_TASK = "Read the host in one probe"
 
 MAC = {
     "os_family": "Darwin", "system": "Darwin", "distribution": "MacOSX", "service_mgr": "launchd",
@@ -59,31 +59,22 @@ def probes(tmp_path_factory):
         for task in play["tasks"]:
             if task["task"]["name"].endswith(PROBE_TASK):
                 for host, result in task["hosts"].items():
-                    found[host] = (result["invocation"]["module_args"]["commands"]["python"],
-                                   result["commands"]["python"])
+                    found[host] = (result["invocation"]["module_args"]["pythons"]["python"],
+                                   result["pythons"]["python"])
     # The check that follows the probe may fail here (mac_pinned's Python is not on this
     # machine): only the probe's arguments and the replays below are read.
     assert sorted(found) == sorted(CASES), run.text
     return found
 
 
-def split(argv):
-    """(the loop's argv up to its candidates, the candidates): sh -c LOOP CODE CANDIDATE..."""
-    assert argv[:2] == ["/bin/sh", "-c"], argv
-    return argv[:4], argv[4:]
-
-
 def test_auto_on_a_mac_searches_homebrew_newest_first_then_apples_python(probes):
-    argv, _result = probes["mac_auto"]
-    _loop, candidates = split(argv)
-    assert candidates == DARWIN_CANDIDATES
-    # The 3.10 check is in the code each candidate runs.
-    assert "sys.version_info < (3, 10) and sys.exit(1)" in argv[3]
+    spec, _result = probes["mac_auto"]
+    assert spec["candidates"] == DARWIN_CANDIDATES
+    assert spec["minimum"] == "3.10"
 
 
 def test_a_pinned_python_is_the_only_candidate(probes):
-    _loop, candidates = split(probes["mac_pinned"][0])
-    assert candidates == [PINNED]
+    assert probes["mac_pinned"][0]["candidates"] == [PINNED]
 
 
 # A Mac's Pythons as {path: release}; None is a dangling link (a Homebrew python uninstalled).
@@ -117,10 +108,15 @@ MACS = {
 }
 
 STAND_IN = """#!/bin/sh
-# Stand-in for Python {release}: runs the code given with -c in this machine's Python, told it is {release}.
+# Stand-in for Python {release}: runs the code given with -c (and its arguments) in this
+# machine's Python, told it is {release}.
 [ "$1" = -c ] || exit 2
-exec {python} -c 'import sys; sys.version_info = ({major}, {minor}, 0, "final", 0); exec(sys.argv[1])' "$2"
+shift
+exec {python} -c '{shim}' "$@"
 """
+# The stand-in's own code: pretend to be the release, then run the probe's code as __main__.
+SHIM = ('import sys; sys.version_info = (%s, %s, 0, "final", 0); code = sys.argv[1]; sys.argv = ["-c"] + sys.argv[2:]; '
+        'exec(compile(code, "<string>", "exec"), {"__name__": "__main__"})')
 
 
 def make_mac(root, pythons):
@@ -131,7 +127,7 @@ def make_mac(root, pythons):
             target.symlink_to(root / "Cellar" / "gone" / "python3")
             continue
         major, minor = release.split(".")
-        target.write_text(STAND_IN.format(release=release, python=sys.executable, major=major, minor=minor))
+        target.write_text(STAND_IN.format(release=release, python=sys.executable, shim=SHIM % (major, minor)))
         target.chmod(0o755)
 
 
@@ -139,16 +135,13 @@ def make_mac(root, pythons):
 def test_the_search_takes_the_first_python_3_10_or_newer(probes, tmp_path, mac):
     pythons, expected, release = MACS[mac]
     make_mac(tmp_path, pythons)
-    loop, candidates = split(probes["mac_auto"][0])
+    spec = probes["mac_auto"][0]
     # Every Python of these Macs is at a path the role searches.
-    assert set(pythons) <= set(candidates), sorted(set(pythons) - set(candidates))
-    done = subprocess.run(loop + [str(tmp_path) + path for path in candidates], capture_output=True, text=True,
-                          timeout=60, env={"PATH": os.environ["PATH"]}, check=False)
+    assert set(pythons) <= set(spec["candidates"]), sorted(set(pythons) - set(spec["candidates"]))
+    found = host_probe.find_python(dict(spec, candidates=[str(tmp_path) + path for path in spec["candidates"]]), 60)
     if expected is None:
-        assert (done.returncode, done.stdout) == (1, ""), done
+        assert found == {"found": False}
         return
-    assert done.returncode == 0, done
-    lines = done.stdout.splitlines()
-    # What the PC installs for (read by the uv_target filter), then the path taken.
-    assert lines[-1] == str(tmp_path) + expected
-    assert json.loads(lines[0])["python"] == release
+    assert found["path"] == str(tmp_path) + expected
+    # What the PC installs for (read by the uv_target filter).
+    assert found["python"] == release

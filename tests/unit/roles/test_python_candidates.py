@@ -1,4 +1,4 @@
-"""Where mlflow_server_python: auto looks on a Mac (roles/mlflow_server/vars/Darwin.yml).
+"""Where mlflow_server_python: auto looks on a Mac (roles/_service/vars/Darwin.yml).
 
 The role takes the first candidate that runs and is 3.10+, so the order is the choice: every
 Homebrew release MLflow 3 runs on, newest first, before any unversioned python3, and Apple's
@@ -23,7 +23,7 @@ RELEASES = ["3.14", "3.13", "3.12", "3.11", "3.10"]
 
 
 def candidates():
-    return yaml.safe_load((ROOT / "roles/mlflow_server/vars/Darwin.yml").read_text())["_mlflow_server_python_candidates"]
+    return yaml.safe_load((ROOT / "roles/_service/vars/Darwin.yml").read_text())["_service_python_candidates"]
 
 
 def release(path):

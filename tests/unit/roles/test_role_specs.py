@@ -115,7 +115,7 @@ def test_variables_doc_documents_every_option_with_its_default(role):
 
 
 # The internal service layer: its interface is the union of its entry points' options.
-SERVICE_ENTRY_POINTS = ["account", "deploy", "main", "stop"]
+SERVICE_ENTRY_POINTS = ["account", "deploy", "main", "platform", "probe", "record", "stop"]
 
 
 def test_service_layer_entry_points_and_defaults_agree():

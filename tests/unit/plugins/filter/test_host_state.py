@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import copy
+import shutil
+from pathlib import Path
 
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.labroom.mlflow.plugins.filter.host_state import FilterModule, host_state_digest
+from ansible_collections.labroom.mlflow.plugins.filter.host_state import (
+    FilterModule,
+    collection_code_digest,
+    host_state_digest,
+    host_state_record,
+)
 
 STAMP = "/opt/lab/.labroom-state.json"
 PROBE = {
@@ -70,5 +77,86 @@ def test_bad_input_is_an_error():
         host_state_digest(PROBE, commands=["missing"])
 
 
-def test_registered_under_its_name():
-    assert FilterModule().filters() == {"host_state_digest": host_state_digest}
+def test_registered_under_their_names():
+    assert FilterModule().filters() == {"host_state_digest": host_state_digest, "host_state_record": host_state_record,
+                                        "collection_code_digest": collection_code_digest}
+
+
+# --- What a probe's pythons hold, the record's text, and the collection's code ------------------
+
+VENV = {"found": True, "path": "/opt/lab/.venv/bin/python", "python": "3.11", "distributions": "d1",
+        "versions": {"mlflow": "3.17.2"}}
+
+
+def test_a_named_pythons_change_is_drift():
+    probe = dict(PROBE, pythons={"venv": VENV, "python": {"found": True, "path": "/usr/bin/python3"}})
+    before = host_state_digest(probe, exclude_paths=[STAMP], pythons=["venv"])
+    other = copy.deepcopy(probe)
+    other["pythons"]["venv"]["distributions"] = "d2"  # a package removed from the venv
+    assert host_state_digest(other, exclude_paths=[STAMP], pythons=["venv"]) != before
+    # A Python the digest does not name does not count.
+    other = copy.deepcopy(probe)
+    other["pythons"]["python"]["path"] = "/usr/bin/python3.12"
+    assert host_state_digest(other, exclude_paths=[STAMP], pythons=["venv"]) == before
+
+
+def test_a_python_the_probe_did_not_look_for_is_an_error():
+    with pytest.raises(AnsibleFilterError, match="no Python named 'venv'"):
+        host_state_digest(PROBE, pythons=["venv"])
+
+
+def test_the_record_names_the_role_and_both_digests():
+    text = host_state_record(PROBE, "labroom.mlflow.package_cache", settings="s" * 64, state_file=STAMP,
+                             commands=["venv"])
+    lines = text.splitlines()
+    assert lines[0].startswith("# labroom.mlflow.package_cache: ")
+    assert lines[2] == "settings " + "s" * 64
+    assert lines[3] == "observed " + digest(PROBE)
+    # The record's own file is left out: writing it does not change what it says.
+    other = copy.deepcopy(PROBE)
+    other["paths"][STAMP]["sha256"] = "cc"
+    assert host_state_record(other, "labroom.mlflow.package_cache", settings="s" * 64, state_file=STAMP,
+                             commands=["venv"]) == text
+
+
+@pytest.fixture
+def collection(tmp_path):
+    """A copy of this collection's roles/ and plugins/."""
+    root = Path(__file__).resolve().parents[4]
+    copy_of = tmp_path / "mlflow"
+    for part in ("roles", "plugins"):
+        shutil.copytree(root / part, copy_of / part, ignore=shutil.ignore_patterns("__pycache__"))
+    return copy_of
+
+
+@pytest.mark.parametrize("edited", [
+    "plugins/filter/service_layout.py",        # a filter (systemd_env_file's neighbour)
+    "plugins/modules/host_probe.py",           # a module
+    "plugins/module_utils/python_env.py",      # what the probe runs on the host
+    "plugins/test/network.py",                 # a test plugin
+    "roles/_service/templates/systemd.j2",     # the unit's template
+    "roles/mlflow_server/tasks/install.yml",   # a role's tasks
+    "roles/mlflow_server/files/sqlite_backup.py",
+])
+def test_the_code_digest_covers_what_lands_on_a_host(collection, edited):
+    role = collection / "roles" / "mlflow_server"
+    before = collection_code_digest(str(role))
+    assert before == collection_code_digest(str(collection / "roles" / "_service"))
+    with open(collection / edited, "a", encoding="utf-8") as handle:
+        handle.write("\n# edited\n")
+    assert collection_code_digest(str(role)) != before
+
+
+def test_the_code_digest_leaves_docs_and_defaults_out(collection):
+    role = collection / "roles" / "mlflow_server"
+    before = collection_code_digest(str(role))
+    # Plugin docs and role defaults reach a host through settings, not code.
+    for edited in ("plugins/filter/host_state_digest.yml", "roles/mlflow_server/defaults/main.yml"):
+        with open(collection / edited, "a", encoding="utf-8") as handle:
+            handle.write("\n# edited\n")
+    assert collection_code_digest(str(role)) == before
+
+
+def test_the_code_digest_needs_a_role_of_a_collection(tmp_path):
+    with pytest.raises(AnsibleFilterError, match="not a role of a collection"):
+        collection_code_digest(str(tmp_path / "roles" / "x"))

@@ -8,12 +8,15 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.labroom.mlflow.plugins.filter.uv_target import FilterModule, uv_pinned_files, uv_target
-
-ROLE_VARS = Path(__file__).resolve().parents[4] / "roles/mlflow_server/vars/main.yml"
+from ansible_collections.labroom.mlflow.plugins.filter.uv_target import (
+    FilterModule,
+    uv_pinned_files,
+    uv_target,
+    uv_warm_problems,
+)
+from ansible_collections.labroom.mlflow.plugins.module_utils import python_env
 
 
 def probe(python, system, machine, libc="", libc_version="", macos=""):
@@ -44,11 +47,14 @@ def test_what_cannot_be_read_leaves_the_pc_to_resolve_itself(line):
     assert uv_target(line) == {"python_version": "", "python_platform": "", "macos_version": ""}
 
 
-def test_the_roles_own_probe_is_read():
-    # The probe of roles/mlflow_server/vars/main.yml, run by this interpreter, as on a PC.
-    code = yaml.safe_load(ROLE_VARS.read_text())["_mlflow_server_python_probe"]
-    line = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
-    found = uv_target(line)
+def test_the_probes_own_description_is_read():
+    # What labroom.mlflow.host_probe's pythons option returns (module_utils/python_env.py),
+    # run by this interpreter as on a PC, through its command line as the module runs it.
+    source = Path(python_env.__file__).read_text()
+    line = subprocess.run([sys.executable, "-c", source, '{"minimum": "3.10"}'], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    assert json.loads(line) == dict(python_env.describe(), executable=json.loads(line)["executable"])
+    found = uv_target(json.loads(line))
     assert found["python_version"] == "%d.%d" % sys.version_info[:2]
     assert found["python_platform"].startswith("x86_64-manylinux_2_") or sys.platform != "linux"
 
@@ -84,3 +90,24 @@ def test_pinned_files_wants_a_log_and_a_list():
 def test_registered():
     filters = FilterModule().filters()
     assert filters["uv_target"] is uv_target and filters["uv_pinned_files"] is uv_pinned_files
+
+
+def test_the_warm_pass_says_each_problem_once_in_order():
+    uv = {"rc": 1, "stderr": "Looking in indexes\nERROR: No matching distribution found for uv==0.13.1\n"}
+    resolved = {"results": [
+        {"rc": 0, "stderr_lines": ["DEBUG fine"]},
+        {"rc": 1, "stderr_lines": ["DEBUG Solving", "  × No solution found", "INFO done", "  mlflow>=4 is missing"]},
+        {"skipped": True},
+    ]}
+    fetched = {"missing": ["a-1.whl"], "errors": ["b-2.whl: HTTP 502"]}
+    assert uv_warm_problems(uv, resolved, fetched) == [
+        "getting uv (pip, exit status 1): ERROR: No matching distribution found for uv==0.13.1",
+        "resolving: × No solution found   mlflow>=4 is missing",
+        "not on the index: a-1.whl",
+        "fetching b-2.whl: HTTP 502",
+    ]
+
+
+def test_a_warm_pass_without_problems_says_nothing():
+    assert uv_warm_problems({"rc": 0}, {"results": [{"rc": 0}]}, {"missing": [], "errors": []}) == []
+    assert uv_warm_problems({"rc": 0}) == []

@@ -60,4 +60,12 @@ options:
       - Seconds one HTTP request may take; more than 0.
     type: float
     default: 10.0
+  connect_address:
+    description:
+      - Connect to this address (such as V(127.0.0.1)) instead of the address the host of O(url)
+        resolves to, as C(curl --resolve) does. The host of O(url) stays the C(Host) header, the
+        TLS server name and the name the certificate must cover, so a course server checks its
+        own HTTPS front by its public name without asking DNS.
+      - No proxy is used then.
+    type: str
 """

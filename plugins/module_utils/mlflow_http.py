@@ -3,13 +3,18 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """What the collection's modules that talk to an MLflow server over HTTP share: the connection
 options (documented by the doc fragment labroom.mlflow.mlflow_connection), the client that
-sends the requests with them, reading a fetch_url answer, and saying in words why a connection
-failed or MLflow refused the Host header."""
+sends the requests with them, reading a fetch_url answer, saying in words why a connection
+failed or MLflow refused the Host header, and reading an HTTPS server's certificate."""
 
 from __future__ import annotations
 
 import base64
+import calendar
+import contextlib
 import json
+import socket
+import ssl
+import time
 from urllib.parse import urlencode, urlsplit
 
 from ansible.module_utils.urls import fetch_url
@@ -29,6 +34,7 @@ def mlflow_connection_argument_spec():
         ca_path=dict(type="path"),
         use_proxy=dict(type="bool", default=True),
         request_timeout=dict(type="float", default=10.0),
+        connect_address=dict(type="str"),
     )
 
 
@@ -68,6 +74,59 @@ def basic_auth(username, password):
     """The Authorization header's value that logs in as `username` with MLflow's basic auth."""
     token = base64.b64encode(("%s:%s" % (username, password)).encode("utf-8")).decode("ascii")
     return "Basic " + token
+
+
+@contextlib.contextmanager
+def connect_to(host, address):
+    """While in the block, connections that http.client opens to `host` go to `address` instead
+    (as curl's --resolve): the URL's host stays the Host header, the TLS server name (SNI) and
+    the name the certificate must cover."""
+    if not address:
+        yield
+        return
+    original = socket.create_connection
+
+    def create_connection(destination, *args, **kwargs):
+        if destination[0] == host:
+            destination = (address,) + tuple(destination[1:])
+        return original(destination, *args, **kwargs)
+
+    socket.create_connection = create_connection
+    try:
+        yield
+    finally:
+        socket.create_connection = original
+
+
+def peer_certificate(host, port, address=None, ca_path=None, timeout=10.0, now=None):
+    """Open a TLS connection to `host`:`port` (at `address` when given), verify the certificate
+    chain with `ca_path` (else the system's trust store) and that the certificate covers `host`,
+    and describe the certificate: not_after (ISO 8601, UTC), days_left, names (its DNS and IP
+    subject alternative names), issuer (its common name). Raises MlflowError (final) saying why
+    the certificate was refused (expired, another name, an unknown CA), and MlflowError when no
+    TLS connection could be made."""
+    context = ssl.create_default_context(cafile=ca_path) if ca_path else ssl.create_default_context()
+    where = "TLS to %s:%s%s" % (host, port, " (at %s)" % address if address else "")
+    try:
+        with socket.create_connection((address or host, port), timeout=timeout) as sock:
+            with context.wrap_socket(sock, server_hostname=host) as tls:
+                cert = tls.getpeercert()
+    except ssl.SSLCertVerificationError as exc:
+        raise MlflowError(
+            "%s: the server's certificate is refused: %s%s"
+            % (where, exc.verify_message or exc, "" if not ca_path else " (trusting the CA in %s)" % ca_path),
+            final=True,
+        )
+    except (OSError, ssl.SSLError) as exc:
+        raise MlflowError("%s: %s" % (where, connection_cause(str(exc))))
+    not_after = ssl.cert_time_to_seconds(cert["notAfter"])
+    issuer = dict(pair[0] for pair in cert.get("issuer", ()) if pair)
+    return dict(
+        not_after=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(not_after)),
+        days_left=int((not_after - (calendar.timegm(time.gmtime()) if now is None else now)) // 86400),
+        names=[value for kind, value in cert.get("subjectAltName", ()) if kind in ("DNS", "IP Address")],
+        issuer=issuer.get("commonName", ""),
+    )
 
 
 class MlflowError(Exception):
@@ -132,6 +191,17 @@ class MlflowClient:
         self.last_status = -1
         self._fetch_module = _FetchModule(module)
 
+    def certificate(self):
+        """The HTTPS server's certificate, verified as the requests verify it (peer_certificate);
+        None for an http:// URL or with validate_certs false."""
+        parts = urlsplit(self.url)
+        if parts.scheme != "https" or not self.module.params["validate_certs"]:
+            return None
+        params = self.module.params
+        return peer_certificate(
+            parts.hostname, parts.port or 443, params["connect_address"], params["ca_path"], params["request_timeout"]
+        )
+
     def request(self, method, path, params=None, body=None, host_header=True, auth=None):
         """Send `method` to the server's `path`, with the query `params` or the JSON `body`, and
         return the Answer, whatever its HTTP status.
@@ -179,17 +249,18 @@ class MlflowClient:
     def _send(self, method, url, data, headers, credentials):
         params = self.module.params
         # use_netrc only without credentials: a ~/.netrc entry for the host would replace the
-        # Authorization header.
-        resp, info = fetch_url(
-            self._fetch_module,
-            url,
-            data=data,
-            headers=dict(headers),
-            method=method,
-            use_proxy=params["use_proxy"],
-            timeout=params["request_timeout"],
-            ca_path=params["ca_path"],
-            use_netrc=not credentials,
-        )
+        # Authorization header. With connect_address, no proxy: the connection goes there.
+        with connect_to(urlsplit(url).hostname, params["connect_address"]):
+            resp, info = fetch_url(
+                self._fetch_module,
+                url,
+                data=data,
+                headers=dict(headers),
+                method=method,
+                use_proxy=params["use_proxy"] and not params["connect_address"],
+                timeout=params["request_timeout"],
+                ca_path=params["ca_path"],
+                use_netrc=not credentials,
+            )
         status, text = read_answer(resp, info)
         return Answer(method, url, status, text, info)

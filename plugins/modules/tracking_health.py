@@ -20,6 +20,10 @@ description:
   - With O(check_artifacts), also checks that the artifact proxy answers a read-only listing and
     that the default experiment stores its artifacts through it (C(mlflow-artifacts:/...)), so a
     client on another PC can upload artifacts.
+  - For an C(https) O(url) (with O(validate_certs)), first makes a TLS connection and verifies the
+    server's certificate (its chain, with O(ca_path) when given, and that it covers the host of
+    O(url)); returns its end date and the days left in RV(certificate). An expired certificate, one
+    for another name or one from an unknown CA makes the server unhealthy at once, saying which.
   - Waits for a server that is still starting, retrying until O(timeout) seconds have passed.
     Errors that waiting cannot fix (a refused Host header, a failed login) end the wait at once.
   - Never changes anything on the server; it always reports C(changed=false).
@@ -86,6 +90,15 @@ EXAMPLES = r"""
   delegate_to: localhost
   register: health
 
+- name: Check a course server through its HTTPS front by its public name, on the server itself
+  labroom.mlflow.tracking_health:
+    url: https://mlflow.cs.example.ac.th
+    connect_address: 127.0.0.1
+    ca_path: /opt/mlflowserver-lab/tls/ca.crt
+    url_username: admin
+    url_password: "{{ mlflow_server_admin_password }}"
+  register: health
+
 - name: A server that keeps artifacts in object storage, behind basic authentication
   labroom.mlflow.tracking_health:
     url: https://mlflow.school.example
@@ -142,6 +155,30 @@ default_artifact_location:
   returned: when the API call succeeded
   type: str
   sample: mlflow-artifacts:/0
+certificate:
+  description:
+    - The HTTPS server's certificate, as verified. V(null) for an C(http) O(url), with
+      O(validate_certs=false), or when the TLS connection failed.
+  returned: always
+  type: dict
+  contains:
+    not_after:
+      description: When it expires (UTC).
+      type: str
+      sample: "2027-12-05T19:30:00Z"
+    days_left:
+      description: Whole days until then.
+      type: int
+      sample: 364
+    names:
+      description: The names and addresses it covers (its subject alternative names).
+      type: list
+      elements: str
+      sample: [course-server, mlflow.cs.example.ac.th]
+    issuer:
+      description: The common name of the CA that signed it.
+      type: str
+      sample: labroom.mlflow CA
 attempts:
   description: Number of attempts made.
   returned: always
@@ -234,6 +271,7 @@ class TrackingServer(MlflowClient):
 
 def check_once(server, check_artifacts, count_runs, facts):
     """Run every check once, recording what it learns in `facts`; raise MlflowError on failure."""
+    facts["certificate"] = server.certificate()
     health = server.get("/health", host_header=False)
     if health.strip() != "OK":
         raise MlflowError(
@@ -313,6 +351,7 @@ def main():
         url=server.url,
         host_header=server.host_header,
         artifact_proxy_ok=None,
+        certificate=None,
         attempts=0,
     )
 

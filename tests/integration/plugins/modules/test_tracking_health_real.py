@@ -38,6 +38,8 @@ def test_waits_for_the_starting_server_and_reports_it_healthy(server, run_module
 
 
 def test_a_name_outside_allowed_hosts_is_reported_at_once(server, run_module):
+    # Whichever test runs first (pytest-xdist may start here): wait until the server answers.
+    assert run_module(url=server["url"], host_header="lab-pc-07:%d" % server["port"], timeout=120, interval=0.5).kind == "exit"
     outcome = run_module(url=server["url"], host_header="lab-pc-08:%d" % server["port"], timeout=60)
     assert outcome.kind == "fail"
     assert outcome.result["status"] == 403

@@ -95,6 +95,7 @@ def test_the_connection_options_and_their_defaults():
         "ca_path": ("path", None),
         "use_proxy": ("bool", True),
         "request_timeout": ("float", 10.0),
+        "connect_address": ("str", None),
     }
     assert spec["url"]["required"] is True
     assert spec["url_password"]["no_log"] is True

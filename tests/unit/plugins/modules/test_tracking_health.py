@@ -249,3 +249,31 @@ def test_check_mode_is_supported_and_reads_only(server, run):
 
 def test_password_is_never_logged():
     assert tracking_health.ARGUMENT_SPEC["url_password"]["no_log"] is True
+
+
+def test_an_https_server_gets_its_certificate_checked_first(server, run, monkeypatch):
+    seen = []
+
+    def certificate(host, port, address=None, ca_path=None, timeout=10.0):
+        seen.append((host, port, address, ca_path))
+        return {"not_after": "2027-12-05T00:00:00Z", "days_left": 365, "names": [host], "issuer": "labroom.mlflow CA"}
+
+    monkeypatch.setattr(mlflow_http, "peer_certificate", certificate)
+    result = run(url="https://course.lab.example", connect_address="127.0.0.1", ca_path="/opt/lab/tls/ca.crt").result
+    assert result["healthy"] is True
+    assert result["certificate"]["days_left"] == 365
+    assert seen == [("course.lab.example", 443, "127.0.0.1", "/opt/lab/tls/ca.crt")]
+    assert run().result["certificate"] is None
+
+
+def test_a_refused_certificate_is_final_and_says_why(server, run, monkeypatch):
+    def certificate(*args, **kwargs):
+        raise mlflow_http.MlflowError(
+            "TLS to course.lab.example:443: the server's certificate is refused: certificate has expired", final=True)
+
+    monkeypatch.setattr(mlflow_http, "peer_certificate", certificate)
+    outcome = run(url="https://course.lab.example", timeout=30)
+    assert outcome.kind == "fail"
+    assert outcome.result["attempts"] == 1
+    assert "certificate has expired" in outcome.result["msg"]
+    assert server.requests == []

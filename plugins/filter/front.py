@@ -65,6 +65,23 @@ def tls_covers(names, host):
     return False
 
 
+def subject_alt_names(names):
+    """Subject alternative names for a certificate covering `names`: "IP:<address>" for an IP
+    address, "DNS:<name>" for a name; in order, each once."""
+    if isinstance(names, (str, bytes)) or not isinstance(names, (list, tuple)):
+        raise AnsibleFilterError("subject_alt_names: expects a list of names, got %r" % (names,))
+    sans = []
+    for name in names:
+        name = str(name).strip().rstrip(".")
+        if not name:
+            continue
+        address = _ip(name)
+        entry = "IP:%s" % address if address is not None else "DNS:%s" % name.lower()
+        if entry not in sans:
+            sans.append(entry)
+    return sans
+
+
 # One line of `ss -ltnpH`: State Recv-Q Send-Q Local-Address:Port Peer-Address:Port [Process]
 _SS_LINE = re.compile(r"^\S+\s+\d+\s+\d+\s+(?P<local>\S+):(?P<port>\d+|\*)\s+\S+(?:\s+(?P<process>.*))?$")
 _SS_USER = re.compile(r'\("(?P<program>[^"]*)",pid=(?P<pid>\d+)')
@@ -97,4 +114,5 @@ class FilterModule:
     """labroom.mlflow filters of the HTTPS front."""
 
     def filters(self):
-        return {"mlflow_endpoint": mlflow_endpoint, "tls_covers": tls_covers, "listeners": listeners}
+        return {"mlflow_endpoint": mlflow_endpoint, "tls_covers": tls_covers, "listeners": listeners,
+                "subject_alt_names": subject_alt_names}

@@ -30,6 +30,12 @@ ROW_DEFAULTS = {
     "db_kib": None,
     "artifacts_kib": None,
     "users": None,
+    # The HTTPS front: mlflow_server_tls (own_ca, provided, none), the days its certificate has
+    # left, and a warning the row shows beside a healthy status (a certificate near its end,
+    # passwords in clear).
+    "tls": "",
+    "cert_days": None,
+    "warning": "",
     "error": "",
 }
 NOT_CHECKED = "not checked: left out of this run (--limit), or the run stopped before the check"

@@ -55,7 +55,16 @@ GOOD = {
     "external_postgresql": dict(COURSE, mlflow_server_postgresql_host="db.cs.example.ac.th",
                                 mlflow_server_postgresql_password="db-password", mlflow_server_auth_default_permission="READ"),
     "sqlite_with_auth": {"mlflow_server_auth": "basic", "mlflow_server_admin_password": "a-long-admin-password",
-                         "mlflow_server_students": ["alice"], "mlflow_server_public_url": "http://mlflow.cs.example.ac.th"},
+                         "mlflow_server_students": ["alice"], "mlflow_server_public_url": "https://mlflow.cs.example.ac.th"},
+    # The HTTPS front (docs/course-server.md, HTTPS).
+    "own_ca_on_8443": dict(COURSE, mlflow_server_tls="own_ca", mlflow_server_tls_port="8443",
+                           mlflow_server_tls_valid_days=90, mlflow_server_tls_renew_days=20,
+                           mlflow_server_front_max_body="500m", mlflow_server_front_timeout=1200),
+    "tls_on_a_lab_pc_without_auth": {"mlflow_server_tls": "own_ca"},
+    "auth_in_clear_accepted": dict(COURSE, mlflow_server_tls="none", mlflow_server_tls_insecure_ok=True,
+                                   mlflow_server_public_url="http://course-server:8080"),
+    "provided_files": dict(COURSE, mlflow_server_tls="provided", mlflow_server_tls_cert=str(FILES / "roster_good.csv"),
+                           mlflow_server_tls_key=str(FILES / "roster_good.csv")),
 }
 
 # Refused by the role's settings check: (variables, a part of the message).
@@ -139,6 +148,24 @@ BAD = {
                        "mlflow_server_postgresql_database is 'mlflow'", {"mlflow_server_postgresql_database"}),
     "public_url": (dict(COURSE, mlflow_server_public_url="course-server:8080"),
                    "mlflow_server_public_url is 'course-server:8080'", {"mlflow_server_public_url"}),
+    "auth_in_clear": (dict(COURSE, mlflow_server_tls="none"),
+                      "mlflow_server_auth is basic with mlflow_server_tls none", {"mlflow_server_auth"}),
+    "tls_port_is_mlflows": (dict(COURSE, mlflow_server_tls_port=8080), "mlflow_server_tls_port is '8080'",
+                            {"mlflow_server_tls_port"}),
+    "tls_port_80": (dict(COURSE, mlflow_server_tls_port="80"), "mlflow_server_tls_port is '80'", {"mlflow_server_tls_port"}),
+    "http_url_behind_the_front": (dict(COURSE, mlflow_server_public_url="http://course-server:8080"),
+                                  "mlflow_server_public_url is 'http://course-server:8080' while mlflow_server_tls is own_ca",
+                                  {"mlflow_server_public_url", "mlflow_server_tls"}),
+    "renew_not_before_the_end": (dict(COURSE, mlflow_server_tls_renew_days=365),
+                                 "mlflow_server_tls_renew_days is '365', not less than mlflow_server_tls_valid_days (365)",
+                                 {"mlflow_server_tls_renew_days"}),
+    "max_body_words": (dict(COURSE, mlflow_server_front_max_body="1 GB"), "mlflow_server_front_max_body is '1 GB'",
+                       {"mlflow_server_front_max_body"}),
+    "front_timeout_zero": (dict(COURSE, mlflow_server_front_timeout=0), "mlflow_server_front_timeout is '0'",
+                           {"mlflow_server_front_timeout"}),
+    "provided_without_files": (dict(COURSE, mlflow_server_tls="provided", mlflow_server_tls_cert="/nonexistent/school.crt"),
+                               "mlflow_server_tls_cert is '/nonexistent/school.crt', mlflow_server_tls_key ''",
+                               {"mlflow_server_tls_cert"}),
     # Two broken values: both in one message.
     "port_and_workers": ({"mlflow_server_port": 0, "mlflow_server_workers": 0}, "mlflow_server_port is '0'"),
 }
@@ -163,6 +190,8 @@ SPEC_BAD = {
     "backend": ({"mlflow_server_backend": "mysql"},
                 "value of mlflow_server_backend must be one of: sqlite, postgresql, got: mysql"),
     "auth": ({"mlflow_server_auth": "ldap"}, "value of mlflow_server_auth must be one of: none, basic, got: ldap"),
+    "tls": ({"mlflow_server_tls": "letsencrypt"},
+            "value of mlflow_server_tls must be one of: auto, none, own_ca, provided, got: letsencrypt"),
     "job_execution_word": ({"mlflow_server_job_execution": "sometimes"},
                            "argument 'mlflow_server_job_execution' is of type str and we were unable to convert to bool"),
 }

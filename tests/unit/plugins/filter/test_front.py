@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.labroom.mlflow.plugins.filter.front import listeners, mlflow_endpoint, tls_covers
+from ansible_collections.labroom.mlflow.plugins.filter.front import listeners, mlflow_endpoint, subject_alt_names, tls_covers
 
 SETTINGS = {"mlflow_server_tls": "auto", "mlflow_server_auth": "none", "mlflow_server_tls_port": 443,
             "mlflow_server_port": 8080, "mlflow_server_public_url": ""}
@@ -80,3 +80,21 @@ def test_listeners_names_each_program_once_per_port():
     assert [(e["port"], e["program"], e["pid"]) for e in listeners(SS, ["8080"])] == [(8080, "mlflow", 900)]
     assert listeners("", [80]) == []
     assert listeners(SS, [4431]) == []
+
+
+@pytest.mark.parametrize(
+    ("names", "expected"),
+    [
+        (["course-server", "10.0.0.5", "Course-Server", "", "course-server.lab.example."],
+         ["DNS:course-server", "IP:10.0.0.5", "DNS:course-server.lab.example"]),
+        (["::1", "[fe80::1]"], ["IP:::1", "IP:fe80::1"]),
+        ([], []),
+    ],
+)
+def test_subject_alt_names(names, expected):
+    assert subject_alt_names(names) == expected
+
+
+def test_subject_alt_names_refuses_a_string():
+    with pytest.raises(AnsibleFilterError):
+        subject_alt_names("course-server")

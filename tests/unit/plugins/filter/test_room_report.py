@@ -44,7 +44,7 @@ def row(host_vars, host="pc1"):
 
 def test_healthy_row_keeps_the_checked_values():
     result = row({"mlflow_server_status": HEALTHY})
-    assert result == dict(HEALTHY, role="server", users=None, status="healthy", error="")
+    assert result == dict(HEALTHY, role="server", users=None, tls="", cert_days=None, warning="", status="healthy", error="")
 
 
 def test_a_course_server_row_keeps_its_role_and_accounts():
@@ -57,7 +57,7 @@ def test_a_host_without_any_fact_is_unreachable_not_checked():
     assert result == {
         "host": "pc1", "role": "server", "url": "", "version": "", "mode": "", "healthy": False, "latency_ms": None,
         "experiments": None, "runs": None, "db_kib": None, "artifacts_kib": None, "users": None,
-        "status": "unreachable", "error": NOT_CHECKED,
+        "tls": "", "cert_days": None, "warning": "", "status": "unreachable", "error": NOT_CHECKED,
     }
 
 
@@ -296,6 +296,8 @@ def test_same_row_as_the_jinja_expression_it_replaces(case):
     variables = {name: trust_as_template(expression) for name, expression in JINJA_ROW.items()}
     variables.update(hostvars=hostvars, item="pc1")
     expected = Templar(loader=DataLoader(), variables=variables).template(trust_as_template("{{ __room_row }}"))
-    # The filter adds keys the expression did not have: the row's role, and the accounts of a
-    # course server (users), unless the checked row has them.
-    assert room_report_rows(["pc1"], hostvars) == [dict({"users": None}, **dict(expected, role="server"))]
+    # The filter adds keys the expression did not have: the row's role, the accounts of a
+    # course server (users) and its HTTPS front (tls, cert_days, warning), unless the checked
+    # row has them.
+    added = {"users": None, "tls": "", "cert_days": None, "warning": ""}
+    assert room_report_rows(["pc1"], hostvars) == [dict(added, **dict(expected, role="server"))]

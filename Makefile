@@ -21,7 +21,7 @@ help:
 	@echo "make lab    set up the controller (.venv) and provision $(INVENTORY)"
 	@echo "make test   lint, unit tests and the Molecule room ($(SCENARIOS))"
 	@echo "make bench  the room benchmark ($(BENCH_HOSTS) podman PCs per variant, about 20 minutes)"
-	@echo "make bench-class  a class of $(BENCH_CLASS_STUDENTS) students at once against one podman server, four shapes"
+	@echo "make bench-class  a class of $(BENCH_CLASS_STUDENTS) students at once against one podman server, five shapes"
 
 ## Controller environment ---------------------------------------------------------------
 # pip bootstraps uv into the venv; uv installs the rest several times faster. --native-tls:
@@ -127,9 +127,10 @@ BENCH_SCALE ?= 1,3,6
 bench: venv collection-link images
 	$(BIN)/python bench/room_bench.py --hosts $(BENCH_HOSTS) --scale=$(BENCH_SCALE)
 
-# One podman server (Debian 13) provisioned by the role in four shapes (per-PC SQLite, with
-# basic-auth, a PostgreSQL course server, with basic-auth), each loaded by a class of N
-# students at once for each N of BENCH_CLASS_STUDENTS; writes bench/results/class.json.
+# One podman server (Debian 13) provisioned by the role in five shapes (per-PC SQLite, with
+# basic-auth, a PostgreSQL course server, with basic-auth, and with it behind the HTTPS front),
+# each loaded by a class of N students at once for each N of BENCH_CLASS_STUDENTS; writes
+# bench/results/class.json.
 BENCH_CLASS_STUDENTS ?= 30,100
 bench-class: venv collection-link images
 	$(BIN)/python bench/class_bench.py --students $(BENCH_CLASS_STUDENTS)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Benchmark: a whole class logging to ONE MLflow server at the same moment, in four shapes.
+"""Benchmark: a whole class logging to ONE MLflow server at the same moment, in five shapes.
 
 One podman container (Debian 13, systemd, named class-bench-server) is provisioned with the
 role labroom.mlflow.mlflow_server through ansible-playbook (podman connection), once per
@@ -10,7 +10,9 @@ settings; the venv stays, so later shapes install little):
   per_pc       sqlite      1        none    today's per-PC defaults
   per_pc_auth  sqlite      1        basic
   course       postgresql  4        none    a local PostgreSQL installed by the role
-  course_auth  postgresql  4        basic
+  course_auth  postgresql  4        basic   MLflow itself (mlflow_server_tls none, insecure_ok)
+  course_auth_tls  postgresql  4    basic   behind the HTTPS front (nginx, the room's own CA),
+                                            as the role sets a course server up by default
 
 Every shape installs mlflow_server_packages: [mlflow] (without [extras]), to keep installs
 short. With auth the role gets an admin password and the accounts student001..student100
@@ -31,8 +33,9 @@ sends it:
   artifact through the artifact proxy (PUT /api/2.0/mlflow-artifacts/artifacts/...), end the
   run (FINISHED): 105 requests per student.
 A student stops at its first failed request (no retries), as a training script whose client
-raises. Bounded: the requests go only to the container's port published on 127.0.0.1 (Host
-127.0.0.1:<port>, which the role allows); each request has a timeout (--request-timeout,
+raises. Bounded: the requests go only to the container's ports published on 127.0.0.1 (Host
+127.0.0.1:<port>, which the role allows; course_auth_tls: https://localhost:<port>, the
+front's certificate covering localhost, the CA trusted through REQUESTS_CA_BUNDLE); each request has a timeout (--request-timeout,
 30 s) and the load run a deadline (--deadline, 120 s), at which the students still going are
 counted as failed ("deadline") and the run stops. Before each load run the bench waits until
 the server answers a database read within 2 s (settle_s: a previous run's stalled requests
@@ -103,11 +106,16 @@ SERVICE = DEFAULTS["mlflow_server_service_name"]
 PACKAGES = ["mlflow"]
 
 SHAPES = {
-    "per_pc": {"backend": "sqlite", "workers": 1, "auth": "none"},
-    "per_pc_auth": {"backend": "sqlite", "workers": 1, "auth": "basic"},
-    "course": {"backend": "postgresql", "workers": 4, "auth": "none"},
-    "course_auth": {"backend": "postgresql", "workers": 4, "auth": "basic"},
+    "per_pc": {"backend": "sqlite", "workers": 1, "auth": "none", "tls": "none"},
+    "per_pc_auth": {"backend": "sqlite", "workers": 1, "auth": "basic", "tls": "none"},
+    "course": {"backend": "postgresql", "workers": 4, "auth": "none", "tls": "none"},
+    "course_auth": {"backend": "postgresql", "workers": 4, "auth": "basic", "tls": "none"},
+    # The course server as the role sets it up by default: the HTTPS front (nginx, the room's own
+    # CA) before MLflow, which listens on the loopback only. Students trust the CA.
+    "course_auth_tls": {"backend": "postgresql", "workers": 4, "auth": "basic", "tls": "own_ca"},
 }
+# The front's port in the container (mlflow_server_tls_port's default).
+TLS_PORT = int(DEFAULTS["mlflow_server_tls_port"])
 # Accounts the role creates with auth (at least this many, more when --students asks for more).
 CLASS_SIZE = 100
 PASSWORD_LENGTH = 20
@@ -137,6 +145,8 @@ RATIO_PAIRS = (
     ("course_auth_vs_course", "course_auth", "course"),
     ("per_pc_auth_vs_per_pc", "per_pc_auth", "per_pc"),
     ("course_auth_vs_per_pc", "course_auth", "per_pc"),
+    # What the HTTPS front costs (TLS, nginx's proxying) over MLflow with auth alone.
+    ("course_auth_tls_vs_course_auth", "course_auth_tls", "course_auth"),
 )
 
 
@@ -233,8 +243,9 @@ def student_name(index):
     return "student%03d" % index
 
 
-def shape_vars(shape, admin_password, students, credentials_dir):
-    """The role's variables for a shape. students: [{username, password}] (used with auth)."""
+def shape_vars(shape, admin_password, students, credentials_dir, public_url=""):
+    """The role's variables for a shape. students: [{username, password}] (used with auth);
+    public_url: where the load reaches the HTTPS front (its certificate covers that host)."""
     settings = SHAPES[shape]
     found = {
         "mlflow_server_packages": list(PACKAGES),
@@ -242,6 +253,11 @@ def shape_vars(shape, admin_password, students, credentials_dir):
         "mlflow_server_workers": settings["workers"],
         "mlflow_server_auth": settings["auth"],
     }
+    if settings["tls"] != "none":
+        found.update(mlflow_server_tls=settings["tls"], mlflow_server_public_url=public_url)
+    elif settings["auth"] == "basic":
+        # MLflow itself, measured without the HTTPS front (the default with auth).
+        found.update(mlflow_server_tls="none", mlflow_server_tls_insecure_ok=True)
     if settings["auth"] == "basic":
         found.update(
             mlflow_server_admin_password=admin_password,
@@ -460,11 +476,13 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def start_container(host_port):
-    """The server's container, its port published on the controller's loopback only."""
+def start_container(host_port, tls_port):
+    """The server's container, MLflow's port and the front's published on the controller's
+    loopback only."""
     sh("podman", "rm", "-f", "-t", "5", CONTAINER, check=False)
     sh("podman", "run", "-d", "--name", CONTAINER, "--hostname", CONTAINER, "--systemd", "always",
-       "-p", "127.0.0.1:%d:%d/tcp" % (host_port, SERVER_PORT), IMAGE, "/sbin/init")
+       "-p", "127.0.0.1:%d:%d/tcp" % (host_port, SERVER_PORT), "-p", "127.0.0.1:%d:%d/tcp" % (tls_port, TLS_PORT),
+       IMAGE, "/sbin/init")
     in_container("systemctl is-system-running --wait >/dev/null; true", timeout=120)
 
 
@@ -606,10 +624,12 @@ def option(argv, name):
     return None
 
 
-def observed_shape(argv, answer_without_credentials):
-    """What the server runs: its backend store, workers, and whether it asks for credentials."""
+def observed_shape(argv, answer_without_credentials, front_active=False):
+    """What the server runs: its backend store, workers, whether it asks for credentials, and
+    whether the HTTPS front stands before it (nginx active, MLflow on the loopback only)."""
     uri = option(argv, "--backend-store-uri") or ""
     return {
+        "tls": "own_ca" if front_active and option(argv, "--host") == "127.0.0.1" else "none",
         "backend": "postgresql" if uri.startswith("postgresql") else ("sqlite" if uri.startswith("sqlite") else uri or None),
         "workers": int(option(argv, "--workers")) if (option(argv, "--workers") or "").isdigit() else None,
         "auth": "basic" if "basic-auth" in argv or answer_without_credentials == 401 else "none",
@@ -621,7 +641,7 @@ def shape_mismatches(shape, observed):
     """Sentences for each setting of the shape the server does not run with."""
     wanted = SHAPES[shape]
     found = []
-    for key in ("backend", "workers", "auth"):
+    for key in ("backend", "workers", "auth", "tls"):
         if observed.get(key) != wanted[key]:
             found.append("asked %s=%s, the server runs with %s" % (key, wanted[key], observed.get(key)))
     if wanted["auth"] == "basic" and observed.get("status_without_credentials") != 401:
@@ -670,7 +690,8 @@ def check_shape(shape, base_url, students):
                               timeout=30).status_code
     except requests.RequestException as exc:
         status = "no answer (%s)" % exc.__class__.__name__
-    observed = observed_shape(server_command_line(), status)
+    front = in_container("systemctl is-active nginx", check=False).stdout.strip() == "active"
+    observed = observed_shape(server_command_line(), status, front)
     observed["settings"] = server_settings()
     problems = shape_mismatches(shape, observed)
     if SHAPES[shape]["auth"] == "basic" and not problems:
@@ -869,6 +890,9 @@ def conclusions(runs, not_measured):
     lines = [goal_check(runs, not_measured)]
     if _find(runs, "course_auth", GOAL_STUDENTS) or "course_auth" in not_measured:
         lines.append(goal_check(runs, not_measured, shape="course_auth", label="course server with basic auth"))
+    if _find(runs, "course_auth_tls", GOAL_STUDENTS) or "course_auth_tls" in not_measured:
+        lines.append(goal_check(runs, not_measured, shape="course_auth_tls",
+                                label="course server with basic auth behind the HTTPS front"))
     lines.append(coping_check(runs, not_measured))
     if any(r["shape"] == "per_pc_auth" for r in runs) or "per_pc_auth" in not_measured:
         lines.append(coping_check(runs, not_measured, shape="per_pc_auth", label="per-PC shape with basic auth"))
@@ -911,8 +935,10 @@ def main(argv=None):
     # SIGTERM ends the run like Ctrl-C: the container is removed on the way out.
     signal.signal(signal.SIGTERM, _interrupt)
     output = Path(args.output)
-    host_port = free_port()
+    host_port, tls_port = free_port(), free_port()
     base_url = "http://127.0.0.1:%d" % host_port
+    # The front's URL: "localhost", a name its certificate covers (the public URL's host).
+    tls_url = "https://localhost:%d" % tls_port
     class_size = max(CLASS_SIZE, *args.students)
     accounts = [{"username": student_name(i + 1), "password": make_password()} for i in range(class_size)]
     admin_password = make_password()
@@ -923,7 +949,7 @@ def main(argv=None):
         "packages_note": "mlflow_server_packages: [mlflow] (without [extras]), to keep installs short",
         "load": {"students": args.students, "requests_per_student": REQUESTS_PER_STUDENT, "params": PARAMS,
                  "metric_steps": METRIC_STEPS, "artifact_bytes": ARTIFACT_BYTES, "deadline_s": args.deadline,
-                 "request_timeout_s": args.request_timeout, "target": base_url,
+                 "request_timeout_s": args.request_timeout, "target": base_url, "target_tls": tls_url,
                  "goal": "0 errors, p95 < %g s" % GOAL_P95_S},
         "shapes": {},
         "load_runs": [],
@@ -936,7 +962,7 @@ def main(argv=None):
     try:
         with tempfile.TemporaryDirectory(prefix="class-bench-") as tmp:
             print("== container %s (%s), server published on %s" % (CONTAINER, IMAGE, base_url), flush=True)
-            start_container(host_port)
+            start_container(host_port, tls_port)
             inventory, playbook = write_inventory(tmp)
             collections_path = ROOT / ".ansible/collections"
             if args.ref:
@@ -946,7 +972,13 @@ def main(argv=None):
             else:
                 result["collection"] = {"work_tree": str(ROOT)}
             for shape in args.shapes:
-                variables = shape_vars(shape, admin_password, accounts, credentials_dir)
+                variables = shape_vars(shape, admin_password, accounts, credentials_dir, tls_url)
+                shape_url = tls_url if SHAPES[shape]["tls"] != "none" else base_url
+                # The students trust the room's CA (requests reads REQUESTS_CA_BUNDLE), as the lab
+                # PCs do through MLFLOW_TRACKING_SERVER_CERT_PATH.
+                os.environ.pop("REQUESTS_CA_BUNDLE", None)
+                if SHAPES[shape]["tls"] == "own_ca":
+                    os.environ["REQUESTS_CA_BUNDLE"] = str(Path(credentials_dir) / "ca.crt")
                 print("== %s: provisioning with the role (%s)" % (shape, ", ".join(
                     "%s=%s" % (k, v) for k, v in redacted(variables).items() if k != "mlflow_server_students")), flush=True)
                 outcome = provision(shape, variables, inventory, playbook, tmp, collections_path,
@@ -959,7 +991,7 @@ def main(argv=None):
                           flush=True)
                     continue
                 try:
-                    observed, problems = check_shape(shape, base_url, accounts)
+                    observed, problems = check_shape(shape, shape_url, accounts)
                 except (RuntimeError, requests.RequestException, subprocess.SubprocessError) as exc:
                     observed, problems = {}, ["checking the server failed: %s" % short(" ".join(str(exc).split()))]
                 record["observed"] = observed
@@ -971,11 +1003,11 @@ def main(argv=None):
                     continue
                 print("%s: provisioned in %.0f s (changed %d); the server runs %s" % (
                     shape, outcome["elapsed_s"], outcome["changed"],
-                    ", ".join("%s=%s" % (k, observed[k]) for k in ("backend", "workers", "auth"))), flush=True)
+                    ", ".join("%s=%s" % (k, observed[k]) for k in ("backend", "workers", "auth", "tls"))), flush=True)
                 for n in args.students:
                     print("-- %s: %d students at once (deadline %g s)" % (shape, n, args.deadline), flush=True)
-                    settled = settle(base_url, accounts[0] if SHAPES[shape]["auth"] == "basic" else None)
-                    figures = load(shape, n, base_url, accounts, args.deadline, args.request_timeout)
+                    settled = settle(shape_url, accounts[0] if SHAPES[shape]["auth"] == "basic" else None)
+                    figures = load(shape, n, shape_url, accounts, args.deadline, args.request_timeout)
                     figures["settle_s"] = settled
                     runs.append(figures)
                     if not printed_header:

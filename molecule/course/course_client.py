@@ -10,6 +10,7 @@ MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, when set. Prints one JSON
     course_client.py touch RUN            read, tag and delete someone's run: the HTTP status of each
     course_client.py experiments          the experiments this account sees (REST search)
     course_client.py ui                   GET / (the UI) and the UI's own experiment search (ajax-api)
+    course_client.py tls                  MLflow's client searches experiments: {"ok"} or the error
 """
 
 import base64
@@ -95,4 +96,11 @@ elif action == "ui":
     status, body = http("POST", "/ajax-api/2.0/mlflow/experiments/search", {"max_results": 1000})
     result["ui_search"] = status
     result["names"] = sorted(e["name"] for e in json.loads(body).get("experiments", [])) if status == 200 else []
+elif action == "tls":
+    result["cert_path"] = os.environ.get("MLFLOW_TRACKING_SERVER_CERT_PATH", "")
+    try:
+        client.search_experiments(max_results=1)
+        result["ok"] = True
+    except Exception as exc:  # noqa: BLE001 - the error is the observation
+        result.update(ok=False, error=str(exc)[-600:])
 print(json.dumps(result))

@@ -2,16 +2,24 @@
 meets them: students log and are kept apart, the server restarts and reboots, the term ends
 with backup -> reset -> restore, and a last run of site.yml changes nothing.
 
-  students        alice logs the handout's run from the lab PC (URI from the PC's profile, only
-                  her two credential variables set); bob reads, tags and deletes it (403 each);
-                  a request without credentials (401); what the admin and a student see, in the
-                  REST API and in the UI
+  students        alice logs the handout's run from the lab PC (URI and CA from the PC's profile,
+                  only her two credential variables set); bob reads, tags and deletes it (403
+                  each); a request without credentials (401); what the admin and a student see,
+                  in the REST API and in the UI
+  front           the HTTPS front as the room's network sees it: plain HTTP only redirects,
+                  MLflow's own port is closed to the PC and open on the server's loopback, a
+                  client without the CA is refused, the system's store trusts it, and headless
+                  Chromium as the student opens the UI by name (screenshot kept)
   restart_reboot  systemctl restart, then a reboot of the server (new address: the PC's DNS
                   entry is renewed): alice's run is read back after each
   term_end        backup.yml, reset.yml (runs gone, accounts kept), restore.yml (runs back)
   roster_change   bob leaves the roster: his account stays without mlflow_server_roster_prune,
                   is deleted with it (his experiment kept); back in the roster, his account
                   is made again with his password
+  renewal         a certificate near its end (-e mlflow_server_tls_valid_days=800
+                  -e mlflow_server_tls_renew_days=400), with -v and the default callback: the
+                  front alone restarts, the whole output holds no password and no key; the same
+                  run again changes nothing
   rerun           site.yml: changed=0 on every host
 
 verify (molecule/course/tests/test_course.py) asserts on what each step recorded.
@@ -22,12 +30,16 @@ from __future__ import annotations
 import csv
 import html
 import json
+import os
 import re
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 SERVER, PC = "course-server", "lab-pc-31"
 CLIENT = Path(__file__).with_name("course_client.py")
+BROWSER = Path(__file__).with_name("browser_ui.py")
 # The client venv that labroom.mlflow.mlflow_client installs on a PC with no server of its own.
 PYTHON = "/opt/mlflow-client/bin/python"
 
@@ -39,12 +51,11 @@ def credentials(room):
         return {row["username"]: row["password"] for row in csv.DictReader(handle)}
 
 
-def as_user(room, username, password, *args):
+def as_user(room, username, password, *args, env=""):
     """course_client.py on the lab PC as the ordinary account `student`, in a login shell (which
     reads /etc/profile.d), with only the two credential variables set (none without a user)."""
-    env = ""
     if username:
-        env = "MLFLOW_TRACKING_USERNAME=%s MLFLOW_TRACKING_PASSWORD=%s " % (shlex.quote(username), shlex.quote(password))
+        env += "MLFLOW_TRACKING_USERNAME=%s MLFLOW_TRACKING_PASSWORD=%s " % (shlex.quote(username), shlex.quote(password))
     command = "%s%s - %s" % (env, PYTHON, " ".join(shlex.quote(a) for a in args))
     out = room.sh(PC, "runuser -l student -c %s" % shlex.quote(command), stdin=CLIENT.read_text())
     if out.returncode != 0:
@@ -54,8 +65,18 @@ def as_user(room, username, password, *args):
 
 
 def admin(room):
+    """The admin's account: the password is the vault-encrypted one the inventory reads."""
     variables = room.hostvars(SERVER)
-    return variables.get("mlflow_server_admin_username", "admin"), variables["mlflow_server_admin_password"]
+    return variables.get("mlflow_server_admin_username", "admin"), admin_password()
+
+
+def admin_password():
+    """admin-password.vault decrypted with the scenario's vault password file, as Ansible does."""
+    from ansible.parsing.vault import VaultLib, VaultSecret
+
+    here = Path(__file__).parent
+    secret = VaultSecret((here / "vault-password.txt").read_bytes().strip())
+    return VaultLib([("default", secret)]).decrypt((here / "admin-password.vault").read_bytes()).decode().strip()
 
 
 def run(room):
@@ -63,6 +84,8 @@ def run(room):
     room.step("restart_reboot", restart_reboot, room)
     room.step("term_end", term_end, room)
     room.step("roster_change", roster_change, room)
+    room.step("front", front, room)
+    room.step("renewal", renewal, room)
     room.step("rerun", rerun, room)
 
 
@@ -206,3 +229,142 @@ def roster_change(room):
 
 def rerun(room):
     return {"run": room.playbook("site.yml").to_dict()}
+
+
+def front(room):
+    """The HTTPS front as a PC on the room's network sees it, and the student's browser."""
+    known = credentials(room)
+    seen = {}
+    # Plain HTTP, with the admin's credentials even: a redirect, and no answer from MLflow.
+    plain = room.sh(PC, "curl -s -o /dev/null -u %s -w '%%{http_code} %%{redirect_url}' -X POST "
+                        "http://%s/api/2.0/mlflow/experiments/search" % (shlex.quote("%s:%s" % admin(room)), SERVER))
+    seen["plain_http"] = plain.stdout.strip()
+    # MLflow's own port: closed to the PC, open on the server's loopback only.
+    closed = room.sh(PC, "curl -s -o /dev/null -w '%%{http_code}' --max-time 5 http://%s:8080/health" % SERVER)
+    seen["mlflow_port_from_pc"] = {"rc": closed.returncode, "code": closed.stdout.strip()}
+    seen["mlflow_port_on_loopback"] = room.sh(SERVER, "python3 -c \"import urllib.request; "
+                                              "print(urllib.request.urlopen('http://127.0.0.1:8080/health').read().decode())\"").stdout.strip()
+    seen["mlflow_listens"] = listening(room, "sport = :8080")
+    seen["front_listens"] = listening(room, "( sport = :80 or sport = :443 )")
+    # The system's trust store (curl) trusts the course's CA.
+    seen["curl_https"] = room.sh(PC, "curl -s https://%s/health" % SERVER).stdout.strip()
+    # MLflow's client without the profile's CA (requests then uses certifi's bundle): refused.
+    seen["client_without_ca"] = as_user(room, "alice", known["alice"], "tls",
+                                        env="unset MLFLOW_TRACKING_SERVER_CERT_PATH; MLFLOW_HTTP_REQUEST_MAX_RETRIES=0 ")
+    seen["client_with_ca"] = as_user(room, "alice", known["alice"], "tls")
+    seen["browser"] = browser(room, "carol", known["carol"])
+    return seen
+
+
+def listening(room, ports):
+    """The server's local addresses listening on these ports (an ss filter)."""
+    return sorted(line.split()[3] for line in room.sh(SERVER, "ss -ltnH %s" % shlex.quote(ports)).stdout.splitlines())
+
+
+def browser(room, username, password):
+    """Headless Chromium on the lab PC (browser_ui.py, driven through DevTools), as the student's
+    account, whose NSS database holds the course's CA: the UI by name over HTTPS, signed in as
+    the student. Root's Chromium (no CA in its database) is the control. The screenshot is kept
+    in the scenario's output and in .ansible/molecule-logs/."""
+    url = "https://%s/" % SERVER
+    script = BROWSER.read_text()
+    command = "python3 - %s %s %s %%s" % (shlex.quote(url), shlex.quote(username), shlex.quote(password))
+    student = room.sh(PC, "runuser -l student -c %s" % shlex.quote(command % "/tmp/course-ui.png"), stdin=script, timeout=180)
+    control = room.sh(PC, command % "/tmp/root-ui.png", stdin=script, timeout=180)
+    kept = []
+    for folder in (room.workdir, room.project / ".ansible" / "molecule-logs"):
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / "course-ui.png"
+        copied = subprocess.run(["podman", "cp", "%s:/tmp/course-ui.png" % room.container(PC), str(target)],
+                                capture_output=True, text=True, check=False)
+        if copied.returncode == 0:
+            kept.append(str(target))
+    return {"student": last_json(student), "root": last_json(control), "screenshots": kept}
+
+
+def last_json(out):
+    try:
+        return json.loads(out.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        return {"error": "rc %d: %s" % (out.returncode, (out.stdout + out.stderr)[-1500:])}
+
+
+def server_pids(room):
+    out = room.sh(SERVER, "systemctl show -p MainPID --value mlflow-server nginx").stdout.split()
+    return {"mlflow": out[0] if out else "", "nginx": out[1] if len(out) > 1 else ""}
+
+
+def server_certificate(room):
+    code = ("from cryptography import x509\n"
+            "c = x509.load_pem_x509_certificate(open('/opt/mlflowserver-lab/tls/server.crt', 'rb').read())\n"
+            "print(c.serial_number, c.not_valid_after_utc.date().isoformat())\n")
+    out = room.sh(SERVER, "python3 -", stdin=code)
+    serial, _sep, not_after = out.stdout.strip().partition(" ")
+    return {"serial": serial, "not_after": not_after, "error": out.stderr[-500:]}
+
+
+def secrets(room):
+    """Every secret of the course: the passwords (admin, students, PostgreSQL, Flask key) and
+    the lines of the private keys (the CA's on the controller, the server's)."""
+    found = {"admin password": admin_password()}
+    found.update(("password of %s" % user, password) for user, password in credentials(room).items())
+    for name, path in (("PostgreSQL password", "/opt/mlflowserver-lab/secrets/postgresql-password"),
+                       ("Flask secret key", "/opt/mlflowserver-lab/secrets/flask-secret-key")):
+        found[name] = room.sh(SERVER, "cat %s" % path).stdout.strip()
+    ca_key = Path(room.hostvars(SERVER)["mlflow_server_credentials_dir"]) / "ca.key"
+    keys = {"the CA key": subprocess.run(["openssl", "pkey", "-in", str(ca_key), "-text", "-noout"], capture_output=True,
+                                         text=True, check=True).stdout,
+            "the server key": room.sh(SERVER, "openssl pkey -in /opt/mlflowserver-lab/tls/server.key -text -noout").stdout}
+    for name, text in keys.items():
+        value = private_value(text)
+        found["%s (private value, hex)" % name] = value
+        found["%s (private value, decimal)" % name] = str(int(value, 16)) if value else ""
+    for name, pem in (("the CA key", ca_key.read_text()),
+                      ("the server key", room.sh(SERVER, "cat /opt/mlflowserver-lab/tls/server.key").stdout)):
+        # An EC key's PEM holds its public key too: a line that is also part of the public key's
+        # PEM is not a secret (a verbose run prints the certificate's public key).
+        public = "".join(subprocess.run(["openssl", "pkey", "-pubout"], input=pem, capture_output=True, text=True,
+                                        check=True).stdout.split())
+        for number, line in enumerate(line for line in pem.splitlines() if line and not line.startswith("-----")):
+            if line not in public:
+                found["%s, line %d" % (name, number + 1)] = line
+    return {name: value for name, value in found.items() if value}
+
+
+def private_value(text):
+    """The private number of `openssl pkey -text` output ("priv:" and its hex lines), as one
+    hex string without colons (how a leak would most likely show it, besides the PEM)."""
+    block = text.split("priv:", 1)[1].split("pub:", 1)[0] if "priv:" in text else ""
+    return "".join(block.split()).replace(":", "")
+
+
+def verbose_run(room, *args):
+    """site.yml with -v and Ansible's default output, as an instructor runs it: its whole
+    output, and the recap's changed count per host."""
+    argv = [str(Path(sys.executable).with_name("ansible-playbook")), "-v", "-i", room.inventory,
+            str(room.project / "site.yml"), *args]
+    env = dict(os.environ, **room.ansible_env(), ANSIBLE_STDOUT_CALLBACK="default", ANSIBLE_NOCOLOR="1")
+    env.pop("ANSIBLE_FORCE_COLOR", None)
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=1800, check=False)
+    output = done.stdout + done.stderr
+    recap = {host: int(changed) for host, changed in re.findall(r"^(\S+)\s+:\s+ok=\d+\s+changed=(\d+)", output, re.MULTILINE)}
+    return {"rc": done.returncode, "changed": recap, "output": output}
+
+
+def renewal(room):
+    """A certificate near its end is renewed by the next run, which restarts the front only; the
+    run's -v output holds no secret; the same run again changes nothing."""
+    near_end = ("-e", "mlflow_server_tls_valid_days=800", "-e", "mlflow_server_tls_renew_days=400")
+    before = {"pids": server_pids(room), "certificate": server_certificate(room)}
+    renewed = verbose_run(room, *near_end)
+    after = {"pids": server_pids(room), "certificate": server_certificate(room)}
+    (room.workdir / "renewal-v.log").write_text(renewed["output"])
+    leaked = sorted(name for name, value in secrets(room).items() if value in renewed["output"])
+    again = verbose_run(room, *near_end)
+    known = credentials(room)
+    logged = json.loads((room.workdir / "alice-run.json").read_text())
+    return {"before": before, "after": after,
+            "renewed": {"rc": renewed["rc"], "changed": renewed["changed"], "tail": renewed["output"][-4000:]},
+            "leaked": leaked, "secrets_checked": len(secrets(room)),
+            "again": {"rc": again["rc"], "changed": again["changed"], "tail": again["output"][-4000:]},
+            "read_after": as_user(room, "alice", known["alice"], "read", logged["run_id"], logged["content"])}

@@ -276,7 +276,7 @@ ARGV = ["/opt/mlflowserver-lab/.venv/bin/python", "/opt/mlflowserver-lab/.venv/b
 
 def test_observed_shape_and_mismatches():
     observed = cb.observed_shape(ARGV, 200)
-    assert observed == {"backend": "sqlite", "workers": 1, "auth": "none", "status_without_credentials": 200}
+    assert observed == {"tls": "none", "backend": "sqlite", "workers": 1, "auth": "none", "status_without_credentials": 200}
     assert cb.shape_mismatches("per_pc", observed) == []
     problems = cb.shape_mismatches("course_auth", observed)
     assert "asked backend=postgresql, the server runs with sqlite" in problems
@@ -290,7 +290,26 @@ def test_observed_shape_of_a_course_server_with_auth():
                        "--app-name", "basic-auth"]
     observed = cb.observed_shape(argv, 401)
     assert cb.shape_mismatches("course_auth", observed) == []
+    assert cb.shape_mismatches("course_auth_tls", observed) == ["asked tls=own_ca, the server runs with none"]
     assert cb.observed_shape([], "no answer (ConnectionError)")["backend"] is None
+
+
+def test_observed_shape_behind_the_front():
+    # The front counts only when nginx runs and MLflow listens on the loopback alone.
+    argv = ["mlflow", "server", "--host", "127.0.0.1", "--workers", "4",
+            "--backend-store-uri", "postgresql+psycopg://mlflow@127.0.0.1:5432/mlflow", "--app-name", "basic-auth"]
+    assert cb.shape_mismatches("course_auth_tls", cb.observed_shape(argv, 401, front_active=True)) == []
+    assert cb.observed_shape(argv, 401, front_active=False)["tls"] == "none"
+    assert cb.observed_shape(ARGV, 200, front_active=True)["tls"] == "none"
+
+
+def test_shape_vars_of_the_front():
+    found = cb.shape_vars("course_auth_tls", "admin-secret-password", ACCOUNTS, "/tmp/c", "https://localhost:4443")
+    assert (found["mlflow_server_tls"], found["mlflow_server_public_url"]) == ("own_ca", "https://localhost:4443")
+    # course_auth measures MLflow itself: no front, accepted in clear on the bench's loopback.
+    plain = cb.shape_vars("course_auth", "admin-secret-password", ACCOUNTS, "/tmp/c", "https://localhost:4443")
+    assert (plain["mlflow_server_tls"], plain["mlflow_server_tls_insecure_ok"]) == ("none", True)
+    assert "mlflow_server_tls" not in cb.shape_vars("per_pc", "x", ACCOUNTS, "/tmp/c")
 
 
 def test_playbook_error_is_one_line():
@@ -309,7 +328,7 @@ def test_playbook_error_is_one_line():
 
 def test_parse_args_defaults():
     args = cb.parse_args([])
-    assert args.shapes == ["per_pc", "per_pc_auth", "course", "course_auth"]
+    assert args.shapes == ["per_pc", "per_pc_auth", "course", "course_auth", "course_auth_tls"]
     assert args.students == [30, 100]
     assert args.deadline == 120.0
     assert args.request_timeout == 30.0

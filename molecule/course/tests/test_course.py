@@ -21,13 +21,14 @@ testinfra_hosts = room_hosts("mlflow_course_server")
 SERVER, PC = "course-server", "lab-pc-31"
 EPHEMERAL = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "."))
 BASE = "/opt/mlflowserver-lab"
+CA_ON_PC = "/usr/local/share/ca-certificates/labroom-mlflow-ca.crt"
 
 
 def test_a_student_logs_the_handouts_run_with_only_the_two_credential_variables():
     seen = observed("students")
     logged = seen["logged"]
     # The URI came from the PC's profile (labroom.mlflow.mlflow_client), not from the client code.
-    assert logged["uri"] == "http://%s:8080" % SERVER
+    assert logged["uri"] == "https://%s" % SERVER
     assert logged["read"] is True and logged["run_id"]
     assert seen["owner_after"]["read"] is True
 
@@ -40,7 +41,8 @@ def test_the_pc_without_a_server_got_the_client_venv_at_the_servers_release():
 
 def test_a_desktop_session_of_the_student_gets_the_uri_too():
     pc = observed("students")["client_pc"]
-    assert "MLFLOW_TRACKING_URI=http://%s:8080" % SERVER in pc["session_env"], pc
+    assert "MLFLOW_TRACKING_URI=https://%s" % SERVER in pc["session_env"], pc
+    assert "MLFLOW_TRACKING_SERVER_CERT_PATH=%s" % CA_ON_PC in pc["session_env"], pc
 
 
 def test_another_student_cannot_read_tag_or_delete_that_run():
@@ -146,10 +148,81 @@ def test_a_student_who_follows_the_sheet_logs_with_the_credentials_file_alone():
     assert done["run_id"] and done["admin_reads"]["get"] == 200, done
 
 
-def test_the_room_report_lists_the_course_server_with_its_accounts():
+def test_the_room_report_lists_the_course_server_with_its_accounts_and_certificate():
     report = json.loads((EPHEMERAL / "reports" / "room-report.json").read_text())
     row = {r["host"]: r for r in report["hosts"]}[SERVER]
     assert (row["status"], row["role"], row["users"]) == ("healthy", "course", 3), row
+    assert (row["url"], row["tls"], row["warning"]) == ("https://%s" % SERVER, "own_ca", ""), row
+    # The renewal step gave it 800 days; the last run (365 days, renewal at 30) kept it.
+    assert 790 <= row["cert_days"] <= 800, row
+
+
+# --- The HTTPS front (side_effect step "front" and "renewal") ---------------------------------
+
+def test_plain_http_only_redirects_to_https_even_with_a_password():
+    assert observed("front")["plain_http"] == "301 https://%s/api/2.0/mlflow/experiments/search" % SERVER
+
+
+def test_mlflow_listens_on_the_loopback_only_and_the_front_on_the_network():
+    seen = observed("front")
+    # curl's exit 7: the connection was refused.
+    assert seen["mlflow_port_from_pc"] == {"rc": 7, "code": "000"}, seen
+    assert seen["mlflow_port_on_loopback"] == "OK"
+    assert seen["mlflow_listens"] == ["127.0.0.1:8080"], seen
+    assert {"0.0.0.0:80", "0.0.0.0:443"} <= set(seen["front_listens"]), seen
+
+
+def test_the_pc_trusts_the_course_ca_and_a_client_without_it_is_refused():
+    seen = observed("front")
+    assert seen["curl_https"] == "OK", seen
+    assert seen["client_with_ca"]["ok"] is True and seen["client_with_ca"]["cert_path"] == CA_ON_PC, seen
+    refused = seen["client_without_ca"]
+    assert refused["ok"] is False and refused["cert_path"] == "", refused
+    assert "CERTIFICATE_VERIFY_FAILED" in refused["error"], refused
+
+
+def test_the_students_chromium_opens_the_ui_by_name_without_a_certificate_error():
+    seen = observed("front")["browser"]
+    student = seen["student"]
+    # The UI's home page, signed in as carol, lists her own experiment (the UI's own requests
+    # went through the front too); the screenshot is kept.
+    assert student.get("title") == "Home - MLflow" and student["url"] == "https://%s/" % SERVER, student
+    assert "Recent Experiments" in student["text"] and "\ncarol\n" in student["text"], student
+    assert student["screenshot_bytes"] > 10000 and seen["screenshots"], seen
+    # Root's Chromium does not have the course's CA: Chromium's own certificate error page.
+    assert seen["root"].get("title") == "Privacy error", seen["root"]
+
+
+def test_a_certificate_near_its_end_is_renewed_restarting_the_front_only():
+    seen = observed("renewal")
+    assert seen["renewed"]["rc"] == 0, seen["renewed"]["tail"]
+    assert seen["renewed"]["changed"][SERVER] >= 1, seen["renewed"]
+    assert seen["after"]["certificate"]["serial"] != seen["before"]["certificate"]["serial"], seen
+    assert seen["after"]["certificate"]["not_after"] > seen["before"]["certificate"]["not_after"], seen
+    assert seen["after"]["pids"]["mlflow"] == seen["before"]["pids"]["mlflow"], seen
+    assert seen["after"]["pids"]["nginx"] != seen["before"]["pids"]["nginx"], seen
+    # Renewed once: the same run again changes nothing; the PCs still trust it.
+    assert seen["again"]["rc"] == 0 and set(seen["again"]["changed"].values()) == {0}, seen["again"]
+    assert seen["read_after"]["read"] is True
+
+
+def test_a_verbose_run_prints_no_password_and_no_key():
+    seen = observed("renewal")
+    # The admin's, three students', PostgreSQL's, the Flask key, and the lines of both keys.
+    assert seen["secrets_checked"] >= 10, seen
+    assert seen["leaked"] == [], seen["leaked"]
+
+
+def test_the_keys_stay_where_they_belong(host):
+    folder = EPHEMERAL / "credentials"
+    for name in ("ca.key", "ca.crt"):
+        assert oct((folder / name).stat().st_mode & 0o777) == "0o600", name
+    found = stat(host, BASE + "/tls", BASE + "/tls/server.key", BASE + "/tls/server.crt")
+    assert found[BASE + "/tls"] == {"user": "root", "group": "root", "mode": 0o700, "type": "directory"}
+    assert (found[BASE + "/tls/server.key"]["user"], found[BASE + "/tls/server.key"]["mode"]) == ("root", 0o600)
+    # The CA's key never leaves the controller.
+    assert not host.file(BASE + "/tls/ca.key").exists
+    assert host.service("nginx").is_enabled and host.service("nginx").is_running
 
 
 def test_secrets_are_root_only(host):

@@ -19,6 +19,8 @@ import pytest
 from playbook_cases import run_cases
 
 PLAYBOOK = Path(__file__).with_name("files") / "check_platform.yml"
+# A CA certificate (self-signed, test only) for the students' PCs to trust.
+TEST_CA = Path(__file__).with_name("files") / "test-ca.crt"
 
 MAC = {
     "os_family": "Darwin", "system": "Darwin", "distribution": "MacOSX", "service_mgr": "launchd",
@@ -58,9 +60,16 @@ CASES = {
     "linux_as_launchd": server(LINUX_SYSTEMD, mlflow_server_service_manager="launchd"),
     "mac_as_supervisor": server(MAC, mlflow_server_service_manager="supervisor"),
     # A course server on a Mac: an existing PostgreSQL (a local one is Debian's package), basic auth.
+    # (The HTTPS front is Debian's nginx: a Mac course server runs without it, accepted in clear.)
     "mac_course": server(MAC, mlflow_server_port=18935, mlflow_server_backend="postgresql", mlflow_server_auth="basic",
                          mlflow_server_postgresql_host="db.cs.example.ac.th", mlflow_server_postgresql_password="db-password-1",
-                         mlflow_server_admin_password="a-long-admin-password"),
+                         mlflow_server_admin_password="a-long-admin-password", mlflow_server_tls="none",
+                         mlflow_server_tls_insecure_ok=True),
+    # With auth the front is the default, and a Mac cannot run it: refused before any change.
+    "mac_course_front": server(MAC, mlflow_server_port=18938, mlflow_server_backend="postgresql", mlflow_server_auth="basic",
+                               mlflow_server_postgresql_host="db.cs.example.ac.th",
+                               mlflow_server_postgresql_password="db-password-1",
+                               mlflow_server_admin_password="a-long-admin-password"),
     "mac_course_local_postgresql": server(MAC, mlflow_server_port=18936, mlflow_server_backend="postgresql"),
     "linux_course": server(LINUX_SYSTEMD, mlflow_server_port=18937, mlflow_server_backend="postgresql",
                            mlflow_server_auth="basic", mlflow_server_postgresql_host="db.cs.example.ac.th",
@@ -71,6 +80,12 @@ CASES = {
                    "mlflow_client_tracking_uri": "http://course-server.cs.example.ac.th:8080"},
     "linux_client": {"platform_facts": LINUX_SYSTEMD, "role_under_test": "mlflow_client", "mlflow_client_venv_dir": CLIENT_VENV,
                      "mlflow_client_tracking_uri": "http://course-server.cs.example.ac.th:8080"},
+    # An https course server with the school's CA: the trust store, the profile, the keychain.
+    "mac_client_ca": {"platform_facts": MAC, "role_under_test": "mlflow_client", "mlflow_client_venv_dir": CLIENT_VENV,
+                      "mlflow_client_tracking_uri": "https://mlflow.cs.example.ac.th", "mlflow_client_ca_cert": str(TEST_CA)},
+    "linux_client_ca": {"platform_facts": LINUX_SYSTEMD, "role_under_test": "mlflow_client",
+                        "mlflow_client_venv_dir": CLIENT_VENV, "mlflow_client_tracking_uri": "https://mlflow.cs.example.ac.th",
+                        "mlflow_client_ca_cert": str(TEST_CA)},
 }
 PLIST = "/Library/LaunchDaemons/org.labroom.mlflow-server.plist"
 
@@ -119,12 +134,34 @@ def test_on_a_mac_only_the_launchctl_call_cannot_run_here(results, case):
 
 
 @pytest.mark.parametrize("case", ["linux_systemd", "linux_noinit", "linux_noinit_ephemeral", "linux_systemd_as_supervisor",
-                                  "mac_backup", "linux_course", "mac_client", "linux_client"])
+                                  "mac_backup", "linux_course", "mac_client", "linux_client", "mac_client_ca",
+                                  "linux_client_ca"])
 def test_the_check_run_passes(results, case):
     assert failures(results, case) == []
 
 
-@pytest.mark.parametrize("case", ["mac", "mac_ephemeral", "mac_backup", "mac_cache", "mac_course", "mac_client"])
+def test_the_front_is_refused_on_a_mac_before_any_change(results):
+    failed = failures(results, "mac_course_front")
+    assert len(failed) == 1 and "the HTTPS front (mlflow_server_tls own_ca)" in failed[0][1], failed
+    assert "never tested on macOS" in failed[0][1], failed
+    assert not [name for name, result in results["mac_course_front"] if result.get("changed")]
+
+
+@pytest.mark.parametrize(("case", "anchor"), [
+    ("mac_client_ca", "/Library/Application Support/labroom.mlflow/labroom-mlflow-ca.crt"),
+    ("linux_client_ca", "/usr/local/share/ca-certificates/labroom-mlflow-ca.crt"),
+])
+def test_a_pc_trusts_the_course_ca_in_its_store_and_its_profile(results, case, anchor):
+    files = written(results, case)
+    args, _content = files[anchor]
+    assert (args["owner"], args["mode"]) == ("root", "0644") and args["group"] in ("root", "wheel"), args
+    profile = [after for path, (_args, after) in files.items() if path.endswith("mlflow-tracking.sh")]
+    assert profile and "export MLFLOW_TRACKING_SERVER_CERT_PATH=%s" % shlex.quote(anchor) in profile[0], profile
+    assert "MLFLOW_TRACKING_INSECURE_TLS" not in profile[0]
+
+
+@pytest.mark.parametrize("case", ["mac", "mac_ephemeral", "mac_backup", "mac_cache", "mac_course", "mac_client",
+                                  "mac_client_ca"])
 def test_root_owned_files_belong_to_wheel_on_a_mac(results, case):
     files = written(results, case)
     assert files, results[case]

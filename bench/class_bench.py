@@ -114,8 +114,6 @@ SHAPES = {
     # CA) before MLflow, which listens on the loopback only. Students trust the CA.
     "course_auth_tls": {"backend": "postgresql", "workers": 4, "auth": "basic", "tls": "own_ca"},
 }
-# The front's port in the container (mlflow_server_tls_port's default).
-TLS_PORT = int(DEFAULTS["mlflow_server_tls_port"])
 # Accounts the role creates with auth (at least this many, more when --students asks for more).
 CLASS_SIZE = 100
 PASSWORD_LENGTH = 20
@@ -254,7 +252,10 @@ def shape_vars(shape, admin_password, students, credentials_dir, public_url=""):
         "mlflow_server_auth": settings["auth"],
     }
     if settings["tls"] != "none":
-        found.update(mlflow_server_tls=settings["tls"], mlflow_server_public_url=public_url)
+        # The front listens in the container on the port the URL names (published as itself):
+        # the role checks the front at the public URL's port on the loopback.
+        found.update(mlflow_server_tls=settings["tls"], mlflow_server_public_url=public_url,
+                     mlflow_server_tls_port=int(public_url.rsplit(":", 1)[1].rstrip("/")))
     elif settings["auth"] == "basic":
         # MLflow itself, measured without the HTTPS front (the default with auth).
         found.update(mlflow_server_tls="none", mlflow_server_tls_insecure_ok=True)
@@ -477,11 +478,11 @@ def free_port():
 
 
 def start_container(host_port, tls_port):
-    """The server's container, MLflow's port and the front's published on the controller's
-    loopback only."""
+    """The server's container, MLflow's port and the front's (the same number inside) published
+    on the controller's loopback only."""
     sh("podman", "rm", "-f", "-t", "5", CONTAINER, check=False)
     sh("podman", "run", "-d", "--name", CONTAINER, "--hostname", CONTAINER, "--systemd", "always",
-       "-p", "127.0.0.1:%d:%d/tcp" % (host_port, SERVER_PORT), "-p", "127.0.0.1:%d:%d/tcp" % (tls_port, TLS_PORT),
+       "-p", "127.0.0.1:%d:%d/tcp" % (host_port, SERVER_PORT), "-p", "127.0.0.1:%d:%d/tcp" % (tls_port, tls_port),
        IMAGE, "/sbin/init")
     in_container("systemctl is-system-running --wait >/dev/null; true", timeout=120)
 

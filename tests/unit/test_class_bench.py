@@ -306,6 +306,7 @@ def test_observed_shape_behind_the_front():
 def test_shape_vars_of_the_front():
     found = cb.shape_vars("course_auth_tls", "admin-secret-password", ACCOUNTS, "/tmp/c", "https://localhost:4443")
     assert (found["mlflow_server_tls"], found["mlflow_server_public_url"]) == ("own_ca", "https://localhost:4443")
+    assert found["mlflow_server_tls_port"] == 4443
     # course_auth measures MLflow itself: no front, accepted in clear on the bench's loopback.
     plain = cb.shape_vars("course_auth", "admin-secret-password", ACCOUNTS, "/tmp/c", "https://localhost:4443")
     assert (plain["mlflow_server_tls"], plain["mlflow_server_tls_insecure_ok"]) == ("none", True)

@@ -77,6 +77,7 @@ lint: test-venv collection-link
 	  $(BIN)/ansible-doc -t module labroom.mlflow.package_cache_fetch > /dev/null; \
 	  $(BIN)/ansible-doc -t module labroom.mlflow.host_probe > /dev/null; \
 	  $(BIN)/ansible-doc -t module labroom.mlflow.mlflow_accounts > /dev/null; \
+	  $(BIN)/ansible-doc -t module labroom.mlflow.mlflow_runs > /dev/null; \
 	  $(BIN)/ansible-playbook --syntax-check -i inventory/lab-room.example.yml site.yml'
 
 # ansible-test sanity, in the collection's own path layout (scripts/run-sanity.sh).

@@ -4,7 +4,8 @@
 """What the collection's modules that talk to an MLflow server over HTTP share: the connection
 options (documented by the doc fragment labroom.mlflow.mlflow_connection), the client that
 sends the requests with them, reading a fetch_url answer, saying in words why a connection
-failed or MLflow refused the Host header, and reading an HTTPS server's certificate."""
+failed or MLflow refused the Host header, reading an HTTPS server's certificate, and following
+the pages of MLflow's searches."""
 
 from __future__ import annotations
 
@@ -56,6 +57,39 @@ def read_answer(resp, info):
     if isinstance(text, bytes):
         text = text.decode("utf-8", errors="replace")
     return status, text
+
+
+def server_message(body):
+    """The readable part of an error answer: MLflow's JSON "message", without the SQL statement
+    and parameters (a duplicate user's answer quotes the password hash)."""
+    text = body.strip()
+    try:
+        answer = json.loads(text)
+        if isinstance(answer, dict) and answer.get("message"):
+            text = str(answer["message"])
+    except ValueError:
+        pass
+    for marker in (" Error: (", "\n[SQL", "[parameters"):
+        if marker in text:
+            text = text.split(marker)[0]
+    return text.strip()[:200]
+
+
+def search_pages(post, path, body):
+    """Yield each page of one of MLflow's paginated searches (experiments/search, runs/search,
+    ...): `post(path, body)` sends the JSON `body` and returns the answer as a dict; each
+    next_page_token is sent back until a page has none. A page token the server already gave
+    raises MlflowError instead of looping for ever."""
+    tokens = set()
+    page = post(path, body)
+    yield page
+    while page.get("next_page_token"):
+        token = page["next_page_token"]
+        if token in tokens:
+            raise MlflowError("POST %s: the server gave the page token %r twice" % (path, token))
+        tokens.add(token)
+        page = post(path, dict(body, page_token=token))
+        yield page
 
 
 def connection_cause(msg):
@@ -189,6 +223,7 @@ class MlflowClient:
         self.host_header = params["host_header"] or parts.netloc.rpartition("@")[2]
         self.credentials = (params["url_username"], params["url_password"] or "") if params["url_username"] else None
         self.last_status = -1
+        self.requests_sent = 0
         self._fetch_module = _FetchModule(module)
 
     def certificate(self):
@@ -248,6 +283,7 @@ class MlflowClient:
 
     def _send(self, method, url, data, headers, credentials):
         params = self.module.params
+        self.requests_sent += 1
         # use_netrc only without credentials: a ~/.netrc entry for the host would replace the
         # Authorization header. With connect_address, no proxy: the connection goes there.
         with connect_to(urlsplit(url).hostname, params["connect_address"]):

@@ -224,6 +224,7 @@ from ansible_collections.labroom.mlflow.plugins.module_utils.mlflow_http import 
     MlflowClient,
     MlflowError,
     mlflow_connection_argument_spec,
+    server_message,
 )
 
 MIN_PASSWORD_LENGTH = 12  # mlflow.utils.validation._validate_password
@@ -397,22 +398,6 @@ def shared_experiments(accounts, experiments, desired, plan):
 # HTTP ------------------------------------------------------------------------------------------
 
 
-def _server_message(body):
-    """The readable part of an error answer: MLflow's JSON "message", without the SQL statement
-    and parameters (a duplicate user's answer quotes the password hash)."""
-    text = body.strip()
-    try:
-        answer = json.loads(text)
-        if isinstance(answer, dict) and answer.get("message"):
-            text = str(answer["message"])
-    except ValueError:
-        pass
-    for marker in (" Error: (", "\n[SQL", "[parameters"):
-        if marker in text:
-            text = text.split(marker)[0]
-    return text.strip()[:200]
-
-
 class AccountsServer(MlflowClient):
     """The REST calls of MLflow's basic-auth app that this module makes, against one server, as
     the admin (url_username)."""
@@ -423,7 +408,7 @@ class AccountsServer(MlflowClient):
         answer = self.request(method, path, params=params, body=body, auth=auth)
         if answer.status not in expect:
             raise MlflowError(
-                "%s: HTTP %d %s" % (answer.where, answer.status, _server_message(answer.text) or answer.info.get("msg", "")),
+                "%s: HTTP %d %s" % (answer.where, answer.status, server_message(answer.text) or answer.info.get("msg", "")),
                 status=answer.status,
             )
         try:

@@ -308,8 +308,8 @@ def test_server_messages_leave_out_sql_and_its_parameters():
     body = json.dumps({"error_code": "RESOURCE_ALREADY_EXISTS", "message": (
         "User (username=alice) already exists. Error: (sqlite3.IntegrityError) UNIQUE constraint failed"
         "\n[SQL: INSERT INTO users]\n[parameters: ('alice', 'scrypt:32768:8:1$hash', 0)]")})
-    assert module._server_message(body) == "User (username=alice) already exists."
-    assert module._server_message("Permission denied") == "Permission denied"
+    assert mlflow_http.server_message(body) == "User (username=alice) already exists."
+    assert mlflow_http.server_message("Permission denied") == "Permission denied"
 
 
 # The module against the fake server ------------------------------------------------------------

@@ -201,8 +201,8 @@ def test_a_certificate_near_its_end_is_renewed_restarting_the_front_only():
     assert seen["after"]["certificate"]["not_after"] > seen["before"]["certificate"]["not_after"], seen
     assert seen["after"]["pids"]["mlflow"] == seen["before"]["pids"]["mlflow"], seen
     assert seen["after"]["pids"]["nginx"] != seen["before"]["pids"]["nginx"], seen
-    # Renewed once: the same run again changes nothing; the PCs still trust it.
-    assert seen["again"]["rc"] == 0 and set(seen["again"]["changed"].values()) == {0}, seen["again"]
+    # The students still read their runs through it (renewed once only: the last run of site.yml
+    # changes nothing and keeps this certificate, test_the_room_report_lists_...).
     assert seen["read_after"]["read"] is True
 
 

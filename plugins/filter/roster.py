@@ -28,16 +28,18 @@ def _text(value):
     return "" if value is None else str(value).strip()
 
 
-def roster_problems(students, csv_text=None, source="mlflow_server_roster_file", admin="admin"):
-    """Every problem of the roster (mlflow_server_students plus the CSV text of the roster
-    file), one sentence each naming the variable; an empty list when it is good."""
+def roster_problems(students, csv_text=None, source="mlflow_server_roster_file", admin="admin",
+                    variable="mlflow_server_students"):
+    """Every problem of the roster (`variable`, mlflow_server_students or mlflow_server_graders,
+    plus the CSV text of the roster file), one sentence each naming the variable; an empty list
+    when it is good."""
     problems = []
     entries = []
     if students is None:
         students = []
     if isinstance(students, (str, bytes)) or not isinstance(students, list):
         problems.append(
-            "mlflow_server_students is %r; set it to a list of user names or of {username, password} mappings." % (students,)
+            "%s is %r; set it to a list of user names or of {username, password} mappings." % (variable, students)
         )
         students = []
     for index, student in enumerate(students):
@@ -45,15 +47,15 @@ def roster_problems(students, csv_text=None, source="mlflow_server_roster_file",
             unknown = sorted(set(student) - {"username", "password"})
             if unknown:
                 problems.append(
-                    "mlflow_server_students[%d] has %s; an entry has only username and password." % (index, ", ".join(unknown))
+                    "%s[%d] has %s; an entry has only username and password." % (variable, index, ", ".join(unknown))
                 )
-            where = "mlflow_server_students[%d]" % index
+            where = "%s[%d]" % (variable, index)
             entries.append((where, _text(student.get("username")), _text(student.get("password"))))
         elif isinstance(student, (str, int)) and not isinstance(student, bool):
-            entries.append(("mlflow_server_students[%d]" % index, _text(student), ""))
+            entries.append(("%s[%d]" % (variable, index), _text(student), ""))
         else:
             problems.append(
-                "mlflow_server_students[%d] is %r; give a user name or a {username, password} mapping." % (index, student)
+                "%s[%d] is %r; give a user name or a {username, password} mapping." % (variable, index, student)
             )
     if csv_text is not None:
         rows = list(csv.reader(io.StringIO(csv_text.lstrip("\ufeff"))))
@@ -102,9 +104,10 @@ def roster_problems(students, csv_text=None, source="mlflow_server_roster_file",
     return problems
 
 
-def roster_entries(students, csv_text=None, source="mlflow_server_roster_file", admin="admin"):
+def roster_entries(students, csv_text=None, source="mlflow_server_roster_file", admin="admin",
+                   variable="mlflow_server_students"):
     """The roster as a list of {username, password} ('' when none was given), in order."""
-    problems = roster_problems(students, csv_text, source, admin)
+    problems = roster_problems(students, csv_text, source, admin, variable)
     if problems:
         raise AnsibleFilterError("roster_entries: " + " ".join(problems))
     result = []

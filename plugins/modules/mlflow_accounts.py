@@ -78,6 +78,30 @@ options:
           - Never returned nor logged.
         type: str
         required: true
+  readers:
+    description:
+      - Accounts that read every listed user's experiment, such as teaching assistants who
+        grade. Each is created (or its password set) like the accounts of O(users), gets no
+        experiment of its own, and gets C(READ) on the experiment of every user in O(users) (a
+        student added later gets it at the next run). A reader can read but not change a
+        student's runs.
+      - Needs O(users) and O(experiments=true). A name may not be in both O(users) and
+        O(readers). O(prune) keeps the readers.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      username:
+        description:
+          - The user name the reader logs in with.
+        type: str
+        required: true
+      password:
+        description:
+          - The reader's password, at least 12 characters. Never returned nor logged.
+        type: str
+        required: true
+    version_added: "0.8.0"
   experiments:
     description:
       - Give each listed user an experiment named after the user name, and O(permission) on it.
@@ -180,6 +204,14 @@ experiments_restored:
   type: list
   elements: str
   sample: []
+read_granted:
+  description:
+    - For each reader of O(readers), the users on whose experiment it was granted C(READ) (a
+      different permission it held there was replaced).
+  returned: always
+  type: dict
+  sample: {"ta-somchai": ["alice", "bob"]}
+  version_added: "0.8.0"
 permissions_granted:
   description:
     - User names that were granted O(permission) on their experiment (a different permission
@@ -244,6 +276,15 @@ ARGUMENT_SPEC.update(
             password=dict(type="str", required=True, no_log=True),
         ),
     ),
+    readers=dict(
+        type="list",
+        elements="dict",
+        default=[],
+        options=dict(
+            username=dict(type="str", required=True),
+            password=dict(type="str", required=True, no_log=True),
+        ),
+    ),
     experiments=dict(type="bool", default=True),
     permission=dict(type="str", default="MANAGE", choices=PERMISSIONS),
     prune=dict(type="bool", default=False),
@@ -261,7 +302,8 @@ GET_EXPERIMENT_BY_NAME = "/api/2.0/mlflow/experiments/get-by-name"
 CREATE_EXPERIMENT = "/api/2.0/mlflow/experiments/create"
 RESTORE_EXPERIMENT = "/api/2.0/mlflow/experiments/restore"
 # The return values that list changes.
-CHANGE_KEYS = ("created", "passwords_updated", "deleted", "experiments_created", "experiments_restored", "permissions_granted")
+CHANGE_KEYS = ("created", "passwords_updated", "deleted", "experiments_created", "experiments_restored", "permissions_granted",
+               "read_granted")
 # Each user's own grants live on a hidden role named __user_<id>__ (grant/revoke write there).
 USER_ROLE = re.compile(r"^__user_\d+__$")
 
@@ -269,16 +311,16 @@ USER_ROLE = re.compile(r"^__user_\d+__$")
 # Pure functions: what the server has, what is wanted, and what to do -----------------------------
 
 
-def validate_users(users, admin_username):
-    """Problems with the `users` option, as messages that name users but never a password."""
+def validate_users(users, admin_username, option="users"):
+    """Problems with the `users` option (or `readers`: `option`), as messages that name users but never a password."""
     problems = []
     names = [user["username"] for user in users]
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
-        problems.append("users lists these user names more than once: %s" % ", ".join(duplicates))
+        problems.append("%s lists these user names more than once: %s" % (option, ", ".join(duplicates)))
     empty = [index for index, name in enumerate(names) if not name or not name.strip()]
     if empty:
-        problems.append("users has an empty username (item %s)" % ", ".join(str(index) for index in empty))
+        problems.append("%s has an empty username (item %s)" % (option, ", ".join(str(index) for index in empty)))
     short = sorted({user["username"] for user in users if len(user["password"]) < MIN_PASSWORD_LENGTH})
     if short:
         problems.append(
@@ -287,8 +329,8 @@ def validate_users(users, admin_username):
         )
     if admin_username in names:
         problems.append(
-            "users lists the admin account '%s'; this module manages the accounts of students, not the admin's"
-            % admin_username
+            "%s lists the admin account '%s'; this module manages the accounts of students, not the admin's"
+            % (option, admin_username)
         )
     return problems
 
@@ -319,7 +361,7 @@ def own_grant(account, experiment_id):
     return None
 
 
-def plan_changes(accounts, desired, admin_username, prune, password_ok, experiments, permission):
+def plan_changes(accounts, desired, admin_username, prune, password_ok, experiments, permission, readers=()):
     """What to do to go from the server's state to the desired one.
 
     accounts:    parse_accounts() of the server
@@ -330,18 +372,21 @@ def plan_changes(accounts, desired, admin_username, prune, password_ok, experime
     Returns {"create", "update_password", "delete", "create_experiment", "restore_experiment",
     "grant", "revoke"}: lists of user names (an experiment has the user's name). "revoke" lists
     the users whose own different permission on their experiment is replaced (revoked, then
-    granted: they are in "grant" too).
+    granted: they are in "grant" too). `readers` (user names, created and checked like the
+    listed users) get READ on each listed user's experiment: "read_grant" holds the (reader,
+    user) pairs to grant, "read_revoke" those whose different permission is replaced first.
     """
-    plan = dict(create=[], update_password=[], delete=[], create_experiment=[], restore_experiment=[], grant=[], revoke=[])
+    plan = dict(create=[], update_password=[], delete=[], create_experiment=[], restore_experiment=[], grant=[], revoke=[],
+                read_grant=[], read_revoke=[])
     if desired is None:
         return plan
-    for name in desired:
+    for name in list(desired) + list(readers):
         if name not in accounts:
             plan["create"].append(name)
         elif not password_ok.get(name, False):
             plan["update_password"].append(name)
     if prune:
-        wanted = set(desired)
+        wanted = set(desired) | set(readers)
         plan["delete"] = sorted(
             name for name, account in accounts.items()
             if name not in wanted and name != admin_username and not account["is_admin"]
@@ -360,6 +405,15 @@ def plan_changes(accounts, desired, admin_username, prune, password_ok, experime
                 plan["grant"].append(name)
                 if held is not None:
                     plan["revoke"].append(name)
+            for reader in readers:
+                read = None if reader not in accounts else own_grant(accounts[reader], experiment["experiment_id"])
+                if read != "READ":
+                    plan["read_grant"].append((reader, name))
+                    if read is not None:
+                        plan["read_revoke"].append((reader, name))
+        for reader in readers:
+            for name in plan["create_experiment"]:
+                plan["read_grant"].append((reader, name))
     return plan
 
 
@@ -375,13 +429,14 @@ def users_after(accounts, plan):
     return sorted(names)
 
 
-def shared_experiments(accounts, experiments, desired, plan):
+def shared_experiments(accounts, experiments, desired, plan, readers=()):
     """(experiment name, experiment id, other user, permission) for every permission another
-    account (not an admin, not deleted by the plan) holds on a listed user's experiment."""
+    account (not an admin, not a reader, not deleted by the plan) holds on a listed user's
+    experiment."""
     found = []
     if experiments is None or desired is None:
         return found
-    going = set(plan["delete"])
+    going = set(plan["delete"]) | set(readers)
     for name in desired:
         experiment = experiments.get(name)
         if experiment is None:
@@ -500,6 +555,12 @@ def apply_plan(server, plan, passwords, experiments, permission, result):
             server.revoke(name, experiment_id)
         server.grant(name, experiment_id, permission)
         result["permissions_granted"].append(name)
+    for reader, name in plan["read_grant"]:
+        experiment_id = experiments[name]["experiment_id"]
+        if (reader, name) in plan["read_revoke"]:
+            server.revoke(reader, experiment_id)
+        server.grant(reader, experiment_id, "READ")
+        result["read_granted"].setdefault(reader, []).append(name)
     for name in plan["delete"]:
         server.delete_user(name)
         result["deleted"].append(name)
@@ -516,8 +577,19 @@ def main():
         problems = validate_users(users, admin_username)
         if problems:
             module.fail_json(msg="; ".join(problems), url=url)
+    readers = params["readers"] or []
+    if readers:
+        problems = validate_users(readers, admin_username, option="readers")
+        if users is None or not params["experiments"]:
+            problems.append("readers needs users and experiments=true: a reader reads the listed users' experiments")
+        both = sorted({reader["username"] for reader in readers} & {user["username"] for user in users or []})
+        if both:
+            problems.append("%s in both users and readers; a reader is not a student" % ", ".join(both))
+        if problems:
+            module.fail_json(msg="; ".join(problems), url=url)
     desired = None if users is None else [user["username"] for user in users]
-    passwords = {} if users is None else {user["username"]: user["password"] for user in users}
+    reader_names = [reader["username"] for reader in readers]
+    passwords = {} if users is None else {user["username"]: user["password"] for user in users + readers}
 
     result = dict(
         changed=False,
@@ -528,13 +600,14 @@ def main():
         experiments_created=[],
         experiments_restored=[],
         permissions_granted=[],
+        read_granted={},
         experiment_ids={},
     )
     try:
         server.check_admin()
         accounts = server.accounts()
         if desired is not None:
-            admins = sorted(name for name in desired if name in accounts and accounts[name]["is_admin"])
+            admins = sorted(name for name in desired + reader_names if name in accounts and accounts[name]["is_admin"])
             if admins:
                 module.fail_json(
                     msg="users lists %s, an admin account on this server; this module manages the accounts "
@@ -542,13 +615,15 @@ def main():
                     **result
                 )
         password_ok = {
-            name: server.password_works(name, passwords[name]) for name in (desired or []) if name in accounts
+            name: server.password_works(name, passwords[name]) for name in (desired or []) + reader_names if name in accounts
         }
         experiments = None
         if params["experiments"] and desired is not None:
             experiments = {name: server.experiment(name) for name in desired}
-        plan = plan_changes(accounts, desired, admin_username, params["prune"], password_ok, experiments, params["permission"])
-        for experiment, experiment_id, other, permission in shared_experiments(accounts, experiments, desired, plan):
+        plan = plan_changes(accounts, desired, admin_username, params["prune"], password_ok, experiments, params["permission"],
+                            reader_names)
+        shared = shared_experiments(accounts, experiments, desired, plan, reader_names)
+        for experiment, experiment_id, other, permission in shared:
             module.warn(
                 "user '%s' also holds %s on the experiment '%s' (id %s) of user '%s'; revoke it if that is unwanted"
                 % (other, permission, experiment, experiment_id, experiment)
@@ -566,6 +641,8 @@ def main():
                 experiments_restored=plan["restore_experiment"],
                 permissions_granted=plan["grant"],
             )
+            for reader, name in plan["read_grant"]:
+                result["read_granted"].setdefault(reader, []).append(name)
         else:
             apply_plan(server, plan, passwords, experiments, params["permission"], result)
         result["changed"] = has_changes(plan)

@@ -20,11 +20,13 @@ ROOT = Path(__file__).resolve().parents[3]
 ROLES = ["mlflow_server", "package_cache"]
 # Every public role: its defaults, argument specs and docs/variables.md agree.
 SPEC_ROLES = ROLES + ["mlflow_client"]
-ENTRY_POINT_NAMES = {"mlflow_server": ["backup", "collect", "installed", "main", "reset", "restore", "status"],
+ENTRY_POINT_NAMES = {"mlflow_server": ["backup", "collect", "freeze", "installed", "main", "reset", "restore", "status"],
                      "package_cache": ["main", "status"], "mlflow_client": ["main"]}
 # Lists whose entries may take several shapes: the preflight checks them entry by entry
 # (mlflow_server_students: user names or {username, password}, the roster_problems filter).
-RAW_LISTS = {"mlflow_server_students"}
+RAW_LISTS = {"mlflow_server_students", "mlflow_server_graders"}
+# Options whose unset value (null) means "keep what the host recorded".
+UNSET_BY_DEFAULT = {"mlflow_server_frozen"}
 VARIABLES_DOC = ROOT / "docs" / "variables.md"
 PYTHON_TYPES = {"str": str, "int": int, "bool": bool, "list": list, "dict": dict, "path": str}
 
@@ -52,7 +54,7 @@ def test_argument_specs_match_defaults_key_for_key(role, entry_point):
     assert sorted(options) == sorted(values)
     for name, spec in options.items():
         assert spec.get("default") == values[name], name
-        assert isinstance(values[name], PYTHON_TYPES[spec["type"]]), name
+        assert isinstance(values[name], PYTHON_TYPES[spec["type"]]) or (values[name] is None and name in UNSET_BY_DEFAULT), name
         assert spec.get("description"), name
         if "choices" in spec:
             assert values[name] in spec["choices"], name

@@ -191,7 +191,7 @@ def test_plan_for_a_fresh_server_creates_everything():
     accounts = accounts_of(admin=(True, {}))
     plan = module.plan_changes(accounts, ["alice", "bob"], "admin", False, {}, {"alice": None, "bob": None}, "MANAGE")
     assert plan == dict(create=["alice", "bob"], update_password=[], delete=[], create_experiment=["alice", "bob"],
-                        restore_experiment=[], grant=["alice", "bob"], revoke=[])
+                        restore_experiment=[], grant=["alice", "bob"], revoke=[], read_grant=[], read_revoke=[])
     assert module.has_changes(plan)
     assert module.users_after(accounts, plan) == ["alice", "bob"]
 
@@ -427,6 +427,53 @@ def test_a_classmates_grant_on_the_experiment_is_warned_about(server, run, monke
     assert result["experiments_created"] == ["alice", "carol"]
     assert warnings == ["user 'alice' also holds MANAGE on the experiment 'bob' (id %s) of user 'bob'; revoke it if "
                         "that is unwanted" % server.experiment_id("bob")], result
+
+
+READERS = [{"username": "ta-somchai", "password": "ta-somchai-password"}]
+
+
+def test_a_reader_gets_read_on_every_students_experiment_and_no_experiment_of_its_own(server, run, monkeypatch):
+    warnings = []
+    monkeypatch.setattr(module.AnsibleModule, "warn", lambda self, warning, **kwargs: warnings.append(warning))
+    result, out = run(users=STUDENTS, readers=READERS)
+    assert result["created"] == ["alice", "bob", "carol", "ta-somchai"]
+    assert result["experiments_created"] == ["alice", "bob", "carol"]
+    assert result["read_granted"] == {"ta-somchai": ["alice", "bob", "carol"]}
+    assert server.users["ta-somchai"]["grants"] == {server.experiment_id(name): "READ" for name in ("alice", "bob", "carol")}
+    assert "ta-somchai-password" not in out
+    # Converged: nothing to do, and a reader's READ is not a classmate's grant to warn about.
+    again, _out = run(users=STUDENTS, readers=READERS, prune=True)
+    assert again["changed"] is False and again["read_granted"] == {} and warnings == []
+    # A student added later: the reader gets READ on the new experiment too.
+    later, _out = run(users=STUDENTS + students("dave"), readers=READERS)
+    assert later["read_granted"] == {"ta-somchai": ["dave"]}
+    assert server.users["ta-somchai"]["grants"][server.experiment_id("dave")] == "READ"
+
+
+def test_a_readers_other_permission_is_replaced_by_read(server, run):
+    run(users=STUDENTS, readers=READERS)
+    server.users["ta-somchai"]["grants"][server.experiment_id("bob")] = "EDIT"
+    grants = server.users["ta-somchai"]["grants"]
+    result, _out = run(users=STUDENTS, readers=READERS, check_mode=True)
+    assert result["read_granted"] == {"ta-somchai": ["bob"]} and grants[server.experiment_id("bob")] == "EDIT"
+    result, _out = run(users=STUDENTS, readers=READERS)
+    assert result["read_granted"] == {"ta-somchai": ["bob"]} and grants[server.experiment_id("bob")] == "READ"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ({"users": STUDENTS, "readers": students("alice")}, "alice in both users and readers"),
+        ({"readers": READERS}, "readers needs users and experiments=true"),
+        ({"users": STUDENTS, "experiments": False, "readers": READERS}, "readers needs users and experiments=true"),
+        ({"users": STUDENTS, "readers": students("ta", ta="short-pass")}, "password of ta is shorter than 12 characters"),
+        ({"users": STUDENTS, "readers": students("admin")}, "readers lists the admin account 'admin'"),
+    ],
+)
+def test_bad_readers_are_refused_before_any_request(server, run, args, message):
+    result, out = run(**args)
+    assert result["failed"] is True and message in result["msg"], result
+    assert server.requests == [] and "short-pass" not in out
 
 
 def test_a_refused_admin_password_fails_clearly(server, run):

@@ -11,6 +11,8 @@ MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, when set. Prints one JSON
     course_client.py experiments          the experiments this account sees (REST search)
     course_client.py ui                   GET / (the UI) and the UI's own experiment search (ajax-api)
     course_client.py tls                  MLflow's client searches experiments: {"ok"} or the error
+    course_client.py can_log              start a run in the account's own experiment: the HTTP
+                                          status (the run, when made, is deleted again)
 """
 
 import base64
@@ -96,6 +98,12 @@ elif action == "ui":
     status, body = http("POST", "/ajax-api/2.0/mlflow/experiments/search", {"max_results": 1000})
     result["ui_search"] = status
     result["names"] = sorted(e["name"] for e in json.loads(body).get("experiments", [])) if status == 200 else []
+elif action == "can_log":
+    experiment = client.get_experiment_by_name(user)
+    made = []
+    result["create"] = status_of(lambda: made.append(client.create_run(experiment.experiment_id)))
+    if made:
+        client.delete_run(made[0].info.run_id)
 elif action == "tls":
     result["cert_path"] = os.environ.get("MLFLOW_TRACKING_SERVER_CERT_PATH", "")
     try:

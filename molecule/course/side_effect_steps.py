@@ -16,6 +16,11 @@ with backup -> reset -> restore, and a last run of site.yml changes nothing.
   roster_change   bob leaves the roster: his account stays without mlflow_server_roster_prune,
                   is deleted with it (his experiment kept); back in the roster, his account
                   is made again with his password
+  class_work      the grader reads alice's run and may not tag or delete it; collect.yml
+                  (-e mlflow_collect_metric=rmse) writes the class's work; freeze.yml: alice
+                  may no longer log (403) but reads her run, collect.yml reads the same work;
+                  freeze.yml -e mlflow_server_frozen=false: alice logs again; the class's page
+                  opened in headless Chromium on the lab PC (screenshot kept)
   renewal         a certificate near its end (-e mlflow_server_tls_valid_days=800
                   -e mlflow_server_tls_renew_days=400), with -v and the default callback: the
                   front alone restarts, the whole output holds no password and no key
@@ -28,10 +33,12 @@ from __future__ import annotations
 
 import csv
 import html
+import io
 import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -83,6 +90,7 @@ def run(room):
     room.step("restart_reboot", restart_reboot, room)
     room.step("term_end", term_end, room)
     room.step("roster_change", roster_change, room)
+    room.step("class_work", class_work, room)
     room.step("front", front, room)
     room.step("renewal", renewal, room)
     room.step("rerun", rerun, room)
@@ -224,6 +232,60 @@ def roster_change(room):
             "file_after_kept": file_after_kept, "file_after_prune": file_after_prune,
             "bob_after_prune": bob_after_prune, "admin_after_prune": admin_after_prune, "back": back.to_dict(),
             "bob_back": as_user(room, "bob", known["bob"], "experiments")}
+
+
+GRADER = "ta-somchai"
+
+
+def collect(room, name):
+    """playbooks/collect.yml into the scenario's folder `name`: the run and the CSV files read back."""
+    out = room.workdir / name
+    shutil.rmtree(out, ignore_errors=True)
+    played = room.playbook("playbooks/collect.yml", "-e", "mlflow_collect_metric=rmse", "-e", "mlflow_collect_dir=%s" % out)
+    files = {}
+    for table in ("runs", "summary"):
+        path = out / ("%s.csv" % table)
+        files[table] = list(csv.DictReader(io.StringIO(path.read_text()))) if path.exists() else None
+    modes = {path.name: oct(path.stat().st_mode & 0o777) for path in [out, *out.glob("*")] if path.exists()}
+    return {"run": played.to_dict(), "files": files, "modes": modes, "dir": str(out)}
+
+
+def class_work(room):
+    """The grader, collect.yml, the deadline (freeze.yml) and the class's page in a browser."""
+    known = credentials(room)
+    logged = json.loads((room.workdir / "alice-run.json").read_text())
+    seen = {"alice_run": logged["run_id"],
+            "grader_reads": as_user(room, GRADER, known[GRADER], "read", logged["run_id"], logged["content"]),
+            "grader_touches": as_user(room, GRADER, known[GRADER], "touch", logged["run_id"]),
+            "collected": collect(room, "class-work")}
+    seen["freeze"] = room.playbook("playbooks/freeze.yml").to_dict()
+    seen["frozen"] = {"alice_logs": as_user(room, "alice", known["alice"], "can_log"),
+                      "alice_reads": as_user(room, "alice", known["alice"], "read", logged["run_id"], logged["content"]),
+                      "collected": collect(room, "class-work-frozen")}
+    seen["unfreeze"] = room.playbook("playbooks/freeze.yml", "-e", "mlflow_server_frozen=false").to_dict()
+    seen["open"] = {"alice_logs": as_user(room, "alice", known["alice"], "can_log")}
+    seen["page"] = class_page(room, Path(seen["collected"]["dir"]) / "index.html")
+    return seen
+
+
+def class_page(room, page):
+    """The class's page, copied to the lab PC, opened in headless Chromium from the file (no
+    network): its text and a screenshot, kept beside the scenario's output."""
+    container = room.container(PC)
+    subprocess.run(["podman", "exec", container, "mkdir", "-p", "/tmp/class-work"], check=False)
+    subprocess.run(["podman", "cp", str(page), "%s:/tmp/class-work/index.html" % container], check=False)
+    room.sh(PC, "chmod -R a+rX /tmp/class-work")
+    command = "python3 - file:///tmp/class-work/index.html alice unused /tmp/class-work/page.png"
+    opened = room.sh(PC, "runuser -l student -c %s" % shlex.quote(command), stdin=BROWSER.read_text(), timeout=180)
+    kept = []
+    for folder in (room.workdir, room.project / ".ansible" / "molecule-logs"):
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / "class-work.png"
+        copied = subprocess.run(["podman", "cp", "%s:/tmp/class-work/page.png" % container, str(target)],
+                                capture_output=True, text=True, check=False)
+        if copied.returncode == 0:
+            kept.append(str(target))
+    return {"browser": last_json(opened), "screenshots": kept}
 
 
 def rerun(room):

@@ -108,11 +108,64 @@ def test_a_student_leaves_the_roster_and_comes_back():
     assert seen["bob_after_prune"]["status"] in (401, 404) and seen["bob_after_prune"]["names"] == [], seen["bob_after_prune"]
     assert "bob" in seen["admin_after_prune"]["names"]
     assert changed_on(seen["pruned"], SERVER) >= 1, why(seen["pruned"])
-    # The credentials file keeps the password of an account that stays, and drops a pruned one's.
-    assert seen["file_after_kept"] == ["alice", "bob", "carol"]
-    assert seen["file_after_prune"] == ["alice", "carol"]
+    # The credentials file keeps the password of an account that stays (the grader's too), and
+    # drops a pruned one's; prune keeps the grader.
+    assert seen["file_after_kept"] == ["alice", "bob", "carol", "ta-somchai"]
+    assert seen["file_after_prune"] == ["alice", "carol", "ta-somchai"]
     # Back in the roster: the account again, with the password the inventory gives, and his experiment.
     assert seen["bob_back"]["status"] == 200 and seen["bob_back"]["names"] == ["bob"], seen["bob_back"]
+
+
+# --- The class's work (side_effect step "class_work") ----------------------------------------
+
+def test_the_grader_reads_a_students_run_but_may_not_change_it():
+    seen = observed("class_work")
+    assert seen["grader_reads"]["read"] is True, seen["grader_reads"]
+    touched = seen["grader_touches"]
+    assert (touched["get"], touched["tag"], touched["delete"]) == (200, 403, 403), touched
+
+
+def class_rows(collected):
+    assert collected["run"]["rc"] == 0, why(collected["run"])
+    return collected["files"]["runs"], {row["student"]: row for row in collected["files"]["summary"]}
+
+
+def test_collect_writes_exactly_the_runs_the_students_logged():
+    seen = observed("class_work")
+    runs, summary = class_rows(seen["collected"])
+    # After term_end's restore: alice's run of the handout's client (alpha, rmse) and carol's of
+    # her credential card (lr); bob (back in the roster) has none; the grader is no student.
+    assert sorted((row["student"], row["experiment"]) for row in runs) == [("alice", "alice"), ("carol", "carol")], runs
+    alice = next(row for row in runs if row["student"] == "alice")
+    assert (alice["run_id"], alice["param.alpha"], alice["metric.rmse"], alice["status"]) == (
+        seen["alice_run"], "0.5", "0.25", "FINISHED"), alice
+    carol = next(row for row in runs if row["student"] == "carol")
+    assert (carol["param.lr"], carol["metric.rmse"], carol["param.alpha"]) == ("0.01", "", ""), carol
+    assert sorted(summary) == ["alice", "bob", "carol"], summary
+    alice = summary["alice"]
+    assert (alice["runs"], alice["best"], alice["best_run_id"]) == ("1", "0.25", seen["alice_run"]), alice
+    assert (summary["bob"]["runs"], summary["bob"]["best"]) == ("0", "")
+    assert seen["collected"]["modes"]["class-work"] == "0o700"
+    assert {mode for name, mode in seen["collected"]["modes"].items() if name != "class-work"} == {"0o600"}
+    assert changed_on(seen["collected"]["run"], SERVER) == 0, why(seen["collected"]["run"])
+
+
+def test_after_the_deadline_nothing_more_is_logged_and_collect_reads_the_same_work():
+    seen = observed("class_work")
+    assert seen["freeze"]["rc"] == 0 and changed_on(seen["freeze"], SERVER) >= 1, why(seen["freeze"])
+    assert seen["frozen"]["alice_logs"]["create"] == 403, seen["frozen"]
+    assert seen["frozen"]["alice_reads"]["read"] is True
+    assert class_rows(seen["frozen"]["collected"]) == class_rows(seen["collected"])
+    assert seen["unfreeze"]["rc"] == 0, why(seen["unfreeze"])
+    assert seen["open"]["alice_logs"]["create"] == 200, seen["open"]
+
+
+def test_the_class_page_opens_in_a_browser_offline():
+    page = observed("class_work")["page"]
+    browser = page["browser"]
+    assert browser.get("title", "").startswith("Class work"), browser
+    assert "alice" in browser["text"] and "Best rmse per student" in browser["text"], browser
+    assert browser["screenshot_bytes"] > 10000 and page["screenshots"], page
 
 
 def test_a_last_run_of_site_changes_nothing():

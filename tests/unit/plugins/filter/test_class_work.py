@@ -51,7 +51,7 @@ def rows_by(table, *keys):
 def test_one_row_per_run_with_a_column_per_param_and_metric():
     work = class_work(["lab-pc-01", "course-server"], HOSTVARS, "accuracy")
     assert work["runs_columns"] == ["student", "host", "experiment", "run_id", "run_name", "status", "start_time",
-                                   "end_time", "param.C", "param.solver", "metric.accuracy", "metric.loss"]
+                                    "end_time", "param.C", "param.solver", "metric.accuracy", "metric.loss"]
     assert [r["run_id"] for r in work["runs"]] == ["a1", "a2", "a3", "c1", "c2"]
     a2 = rows_by(work["runs"], "run_id")[("a2",)]
     assert (a2["student"], a2["param.solver"], a2["metric.accuracy"], a2["metric.loss"]) == ("lab-pc-01", "lbfgs, saga", 0.9, "")

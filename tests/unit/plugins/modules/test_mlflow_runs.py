@@ -85,7 +85,7 @@ class FakeMlflow:
         args = {key: value[0] for key, value in parse_qs(parts.query).items()} if method == "GET" else json.loads(data or "{}")
         self.requests.append((method, parts.path, args))
         token = (headers or {}).get("Authorization", "Basic ").split(" ", 1)[1]
-        username, _, password = base64.b64decode(token).decode().partition(":")
+        username, _colon, password = base64.b64decode(token).decode().partition(":")
         if self.accounts.get(username, (None,))[0] != password:
             return _answer(401, "You are not authenticated. Please see https://www.mlflow.org/docs/latest/auth/")
         if parts.path in self.fail:

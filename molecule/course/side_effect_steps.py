@@ -275,13 +275,13 @@ def class_page(room, page):
     subprocess.run(["podman", "exec", container, "mkdir", "-p", "/tmp/class-work"], check=False)
     subprocess.run(["podman", "cp", str(page), "%s:/tmp/class-work/index.html" % container], check=False)
     room.sh(PC, "chmod -R a+rX /tmp/class-work")
-    command = "python3 - file:///tmp/class-work/index.html alice unused /tmp/class-work/page.png"
+    command = "python3 - file:///tmp/class-work/index.html alice unused /tmp/class-work-page.png"
     opened = room.sh(PC, "runuser -l student -c %s" % shlex.quote(command), stdin=BROWSER.read_text(), timeout=180)
     kept = []
     for folder in (room.workdir, room.project / ".ansible" / "molecule-logs"):
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / "class-work.png"
-        copied = subprocess.run(["podman", "cp", "%s:/tmp/class-work/page.png" % container, str(target)],
+        copied = subprocess.run(["podman", "cp", "%s:/tmp/class-work-page.png" % container, str(target)],
                                 capture_output=True, text=True, check=False)
         if copied.returncode == 0:
             kept.append(str(target))

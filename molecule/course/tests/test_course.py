@@ -181,16 +181,19 @@ def test_the_credentials_stay_with_the_instructor():
         assert oct((folder / name).stat().st_mode & 0o777) == "0o600", name
     with open(folder / ("%s.csv" % SERVER), newline="") as handle:
         rows = {row["username"]: row for row in csv.DictReader(handle)}
-    assert sorted(rows) == ["alice", "bob", "carol"]
+    # The students and the grader (mlflow_server_graders), who has no card.
+    assert sorted(rows) == ["alice", "bob", "carol", "ta-somchai"]
     # bob's password is the inventory's; the others were generated, 16 characters.
     assert rows["bob"]["password"] == "bob-chose-this-one"
     assert len(rows["alice"]["password"]) == 16 and rows["alice"]["password"] != rows["carol"]["password"]
+    assert len(rows["ta-somchai"]["password"]) == 16
     assert oct((folder / ("%s.th.html" % SERVER)).stat().st_mode & 0o777) == "0o600"
     for name in ("%s.html" % SERVER, "%s.th.html" % SERVER):
         sheet = (folder / name).read_text()
         # Each card teaches the credentials file; no password goes to a notebook or the history.
         assert "mlflow_tracking_username = carol" in sheet and rows["carol"]["password"] in sheet, name
         assert "%env" not in sheet and "export MLFLOW_TRACKING_PASSWORD" not in sheet, name
+        assert "ta-somchai" not in sheet and rows["ta-somchai"]["password"] not in sheet, name
 
 
 def test_a_student_who_follows_the_sheet_logs_with_the_credentials_file_alone():

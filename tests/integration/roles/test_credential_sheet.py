@@ -229,6 +229,6 @@ def test_a_password_the_file_cannot_hold_stops_the_run_before_any_sheet(server, 
     # student (settings matrix: unwritable_student_password). Here, with that check bypassed,
     # reading the roster fails (the message is hidden: the task handles passwords, no_log).
     (failure,) = run.failures
-    assert failure["task"].endswith("Give every student of the roster a password"), run.text
+    assert failure["task"].endswith("Give every student of the roster and every grader a password"), run.text
     assert password not in json.dumps(run.document, ensure_ascii=False) + run.other_output
     assert not any((folder / name).exists() for name in LANGUAGES.values())

@@ -157,6 +157,16 @@ def test_the_files_are_for_the_instructor_only_and_the_page_has_the_chart(collec
     assert not re.search(r"<script|<link|<img|src=|url\(|@import", page), page
 
 
+def test_a_metric_no_run_has_leaves_best_empty_and_says_so(server, tmp_path):
+    out = tmp_path / "work"
+    run = play(tmp_path, server, "-e", "mlflow_collect_dir=%s" % out, "-e", "mlflow_collect_metric=f1",
+               "--limit", "lab-pc-07")
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert "no run has the metric f1 (mlflow_collect_metric)" in run.stdout and "Metrics seen: accuracy" in run.stdout
+    rows = list(csv.DictReader(io.StringIO((out / "summary.csv").read_text())))
+    assert [row["best"] for row in rows] == ["", "", ""], rows
+
+
 @pytest.mark.parametrize("extra, said", [
     (["-e", "mlflow_collect_goal=best"], "mlflow_collect_goal must be max or min"),
     (["-e", "mlflow_collect_seat_map=/nonexistent/seats.csv"], "mlflow_collect_seat_map /nonexistent/seats.csv cannot be read"),

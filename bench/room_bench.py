@@ -11,7 +11,9 @@ figure below is measured in this run, on this machine:
                           --compile-bytecode, the server with the role's flags (the floor the
                           role is compared with)
   role         ssh        ansible-playbook playbooks/provision.yml, PCs install from upstream;
-                          its re-run is timed twice: over SSH, then over podman exec
+                          its re-run is timed twice: over SSH, then over podman exec; then
+                          each PC's server gets 300 runs and playbooks/collect.yml reads the
+                          room (its seconds and HTTP requests: "collect")
   role_podman  podman     the same as role, every Ansible task through podman exec
   role_cache   ssh        the same as role with one more container in group mlflow_package_cache
 
@@ -359,7 +361,8 @@ def room_inventory(path, room, transport, key=None, as_over_ssh=False):
     return path
 
 
-def with_role(prefix, count, cache, results_dir, transport, key=None, rerun_podman=False, servers=True):
+def with_role(prefix, count, cache, results_dir, transport, key=None, rerun_podman=False, servers=True,
+              collect=False):
     """The role over a fresh room. rerun_podman: time one more re-run through podman exec
     (an SSH room). servers=False (--scale): leave out the status run, the restarts, the RSS
     and the cache's package set and resolution."""
@@ -417,11 +420,59 @@ def with_role(prefix, count, cache, results_dir, transport, key=None, rerun_podm
         ready = {name: restart(name) for name in room.pcs}
         rss = {name: room.server_rss_mb(name) for name in room.pcs}
         figures.update(server_rss_mb=[rss[n] for n in room.pcs], server_ready_s=[ready[n] for n in room.pcs])
+        if collect:
+            figures["collect"] = collect_figure(room, inventory, results_dir, env())
         if cache:
             out = in_host(room.cache, "find /opt/labroom-package-cache/server/+files -type f -name '*.whl' -printf '%s\\n'")
             figures["cache_files_bytes"] = sum(int(v) for v in out.stdout.split())
             figures["resolution_bytes"] = resolution_bytes(room.cache)
         return figures
+
+
+# The collect figure (variant role): each PC's server filled with this many runs, then
+# playbooks/collect.yml over the room, timed, with the HTTP requests its module made.
+COLLECT_RUNS = 300
+# Runs written straight into a PC's database through MLflow's own store (what the REST handlers
+# call), as the server's account: a param, a metric and the end of each run.
+FILL_RUNS = r"""
+import sys, time
+from mlflow.entities import Metric, Param, RunStatus
+from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+db, artifacts, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+store = SqlAlchemyStore("sqlite:///" + db, artifacts)
+experiment = store.create_experiment("bench-collect")
+start = int(time.time() * 1000)
+for number in range(count):
+    run_id = store.create_run(experiment, "student", start + number, [], "run-%03d" % number).info.run_id
+    store.log_batch(run_id, [Metric("accuracy", number / count, start + number, 0)], [Param("alpha", str(number))], [])
+    store.update_run_info(run_id, RunStatus.FINISHED, start + number + 1, None)
+print(count)
+"""
+
+
+def collect_figure(room, inventory, results_dir, env):
+    """COLLECT_RUNS runs on each PC, then playbooks/collect.yml: its wall time, the requests its
+    module made per PC (mlflow_runs' own count), and the runs it wrote to runs.csv."""
+    base, user = DEFAULTS["mlflow_server_base_dir"], DEFAULTS["mlflow_server_user"]
+
+    def fill(name):
+        in_host(name, "runuser -u %s -- %s/.venv/bin/python -c %s %s/mlruns_db/mlflow.db %s/mlartifacts %d" % (
+            user, base, shlex.quote(FILL_RUNS), base, base, COLLECT_RUNS))
+
+    parallel(fill, room.pcs)
+    out = results_dir / "collect"
+    run = run_playbook("playbooks/collect.yml", inventories=[inventory], args=["-e", "mlflow_collect_dir=%s" % out,
+                                                                              "-e", "mlflow_collect_metric=accuracy"],
+                       env={"ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_FORKS": "10",
+                            "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".ansible/collections"), **env}, timeout=3600)
+    if run.rc != 0:
+        raise RuntimeError("playbooks/collect.yml failed:\n%s" % run.text[-6000:])
+    requests = {host: result.get("requests") for play in run.document.get("plays", []) for task in play.get("tasks", [])
+                if task.get("task", {}).get("name") == "Read the runs of the server"
+                for host, result in task.get("hosts", {}).items()}
+    rows = (out / "runs.csv").read_text().count("\n") - 1 if (out / "runs.csv").exists() else None
+    return {"runs_per_pc": COLLECT_RUNS, "pcs": len(room.pcs), "wall_s": round(run.elapsed, 1),
+            "requests_per_pc": requests, "runs_in_csv": rows, "changed": run.total_changed}
 
 
 def resolution_bytes(cache):
@@ -563,7 +614,8 @@ def main():
                 figures[variant] = by_hand(prefix, args.hosts, "uv")
             else:
                 figures[variant] = with_role(prefix, args.hosts, variant == "role_cache", output.parent,
-                                             TRANSPORTS[variant], key, rerun_podman=variant == "role")
+                                             TRANSPORTS[variant], key, rerun_podman=variant == "role",
+                                             collect=variant == "role")
             print_variant(figures[variant])
         # How the cached room grows: role_cache over SSH once per room size (the run above
         # stands for its own size).
@@ -625,6 +677,11 @@ def main():
             name, f["transport"], f["hosts"], f["wall_to_healthy_s"], f["upstream_bytes"] / 1e6, f["uplink_100mbit_s"],
             f["rerun_s"], "-" if f["rerun_changed"] is None else f["rerun_changed"], max(f["server_rss_mb"]),
             max(f["server_ready_s"])))
+    collected = figures.get("role", {}).get("collect")
+    if collected:
+        print("collect.yml over %d PCs holding %d runs each: %.1f s, requests per PC %s, %s runs in runs.csv, changed %s" % (
+            collected["pcs"], collected["runs_per_pc"], collected["wall_s"], collected["requests_per_pc"],
+            collected["runs_in_csv"], collected["changed"]))
     if "rerun_podman_s" in figures.get("role", {}):
         print("role re-run: %.1f s over ssh (changed %s), %.1f s through podman exec (changed %s)" % (
             figures["role"]["rerun_s"], figures["role"]["rerun_changed"], figures["role"]["rerun_podman_s"],

@@ -10,13 +10,18 @@ operator table, row by row, as an instructor types it, in a room with a package 
                                  replaced: lab-pc-07 by a PC of this room, the example archive
                                  by the one the backup row made. lab-pc-31 ("add a PC") is a new
                                  container, added to the inventory first, removed afterwards.
+                                 Before "collect the class's work", the students log the
+                                 handout's runs (CLASS_RUNS); the page it writes is opened in
+                                 headless Chromium on a lab PC. The deadline rows match no
+                                 host here (no course server).
   one_pc_broken                  site.yml --limit <one PC> alone with a bad setting: rc != 0
                                  and its reason in the report
   cache_off                      the cache host switched off, then the whole-room command: the
                                  PCs are reported healthy, the cache's row says what is wrong,
                                  the report is written; then a new PC (lab-pc-32) added with the
                                  add-a-PC row installs from upstream (the fallback)
-  new_addresses                  every PC restarted (podman gives it a new address, as DHCP
+  new_addresses                  one PC switched off: collect.yml gives its row and fails at
+                                 the end; then every PC restarted (podman gives it a new address, as DHCP
                                  does), the cache host started again: each server answers by
                                  its new address, and the whole-room command changes nothing
                                  on the PCs (it brings the cache back)
@@ -52,6 +57,7 @@ README_RELEASE = "<new release>"
 INSTALLED_RELEASE = "3.17.2"
 README_ARCHIVE = re.compile(r"backups/([\w.-]+)/\1-\d{8}T\d{6}Z\.tar\.gz")
 IMAGE = "localhost/labroom-debian-bookworm:latest"
+BROWSER = Path(__file__).resolve().parents[1] / "course" / "browser_ui.py"
 CACHE_BASE = yaml.safe_load((Path(__file__).resolve().parents[2] / "roles/package_cache/defaults/main.yml")
                             .read_text())["package_cache_base_dir"]
 # What a PC prints when it installs from upstream because the cache does not answer.
@@ -143,7 +149,8 @@ def unreachable_and_misconfigured(room):
         "hosts": {
             broken: {"mlflow_server_workers": 0},
             # A PC that is switched off: its container does not exist.
-            SWITCHED_OFF: {"ansible_connection": "containers.podman.podman", "ansible_host": SWITCHED_OFF + "-switched-off"},
+            SWITCHED_OFF: {"ansible_connection": room.hostvars(healthy)["ansible_connection"],
+                           "ansible_host": SWITCHED_OFF + "-switched-off"},
         },
     }}}}))
     played = room.playbook("site.yml", "--limit", "lab_room", "-e", "mlflow_report_dir=%s" % out,
@@ -212,6 +219,53 @@ def run_rows(room, instructor, table, seen, do):
     served_before = files_served(room, cache)
     seen["added"] = add_a_pc(room, instructor, ADDED_PC, lambda: do("add a PC"))
     seen["added"]["files_served_by_the_cache"] = files_served(room, cache) - served_before
+    seen["class"] = class_work(room, instructor, do)
+    # The deadline's rows act on course servers: this room has none, so they match no host.
+    do(DEADLINE, 0)
+    do(DEADLINE, 1)
+
+
+# The handout's runs, logged by the students at the room's PCs (the first PC's student twice):
+# (PC's index, run name, alpha, accuracy at each step). collect.yml keeps each run's last value.
+CLASS_RUNS = [(0, "first-try", "0.1", ["0.62", "0.81"]), (0, "second-try", "0.5", ["0.70", "0.87"]),
+              (1, "baseline", "1.0", ["0.90"])]
+COLLECT = "collect the class's work"
+DEADLINE = "deadline: freeze / reopen the course server's experiments"
+
+
+def class_work(room, instructor, do):
+    """The students log the handout's runs; the README's collect row reads them back into
+    reports/class-work/; the page is opened in headless Chromium on a lab PC."""
+    pcs = room.hosts()
+    logged = [dict(room.client(pcs[index], "class", name, alpha, *values), host=pcs[index])
+              for index, name, alpha, values in CLASS_RUNS]
+    do(COLLECT)
+    folder = instructor.dir / "reports" / "class-work"
+    # The page waits until the first PC's student (its inventory name) shows.
+    return {"logged": logged, **room.class_work_files(folder),
+            "page": class_page(room, pcs[-1], folder / "index.html", pcs[0])}
+
+
+def class_page(room, pc, page, student):
+    """index.html, copied to a lab PC, opened from the file in headless Chromium (no network;
+    molecule/course/browser_ui.py): its text and a screenshot, kept in .ansible/molecule-logs/."""
+    container = room.container(pc)
+    installed = room.sh(pc, "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "
+                            "--no-install-recommends chromium fonts-dejavu-core > /dev/null", timeout=600)
+    subprocess.run(["podman", "cp", str(page), "%s:/tmp/class-work.html" % container], check=False)
+    command = "python3 - file:///tmp/class-work.html %s unused /tmp/class-work.png" % shlex.quote(student)
+    opened = room.sh(pc, command, stdin=BROWSER.read_text(), timeout=180)
+    target = room.project / ".ansible" / "molecule-logs" / "class-work-room.png"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    copied = subprocess.run(["podman", "cp", "%s:/tmp/class-work.png" % container, str(target)],
+                            capture_output=True, text=True, check=False)
+    lines = opened.stdout.strip().splitlines()
+    if lines and lines[-1].startswith("{"):
+        browser = json.loads(lines[-1])
+    else:
+        browser = {"error": (opened.stdout + opened.stderr)[-2000:]}
+    return {"install_rc": installed.returncode, "install_output": installed.stderr[-1000:], "browser": browser,
+            "screenshot": str(target) if copied.returncode == 0 else None}
 
 
 def files_served(room, cache):
@@ -239,7 +293,8 @@ def add_a_pc(room, instructor, name, run_row):
             subprocess.run(["podman", "exec", container, "sh", "-c", "echo '%s %s' >> /etc/hosts" % (address, cache)],
                            capture_output=True, check=False)
         lab_room = instructor.groups["lab_room"]
-        lab_room[name] = {"ansible_connection": "containers.podman.podman", "ansible_host": container}
+        lab_room[name] = {"ansible_connection": room.hostvars(room.hosts()[0])["ansible_connection"],
+                          "ansible_host": container}
         instructor.write()
         result = run_row()
         health = subprocess.run(["podman", "exec", container, "python3", "-c",
@@ -280,12 +335,19 @@ def new_addresses(room, instructor):
     table = instructor.table
     (cache,) = room.hosts("mlflow_package_cache")
     seen = {"hosts": {}}
+    before = {host: room.addresses(host) for host in room.hosts()}
+    # A PC switched off in the middle of the room: collect.yml still reads the others, gives
+    # the PC its row with the reason, and ends non-zero. The restarts below switch it on again.
+    off = room.hosts()[-1]
+    stopped = subprocess.run(["podman", "stop", "-t", "5", room.container(off)], capture_output=True, text=True,
+                             check=False)
+    seen["collect_pc_off"] = {"pc": off, "podman_stop_rc": stopped.returncode, **instructor.run(instructor.table[COLLECT][0])}
+    seen["collect_pc_off"].update(room.class_work_files(instructor.dir / "reports" / "class-work"))
     for host in room.hosts():
-        before = room.addresses(host)
         rebooted = room.reboot(host)
         healthy = room.wait_healthy(host)
         after = room.addresses(host)
-        seen["hosts"][host] = {"before": before, "after": after, "reboot": rebooted, "healthy": healthy,
+        seen["hosts"][host] = {"before": before[host], "after": after, "reboot": rebooted, "healthy": healthy,
                                "by_new_address": [dict(room.http_get(host, "/health", address), address=address)
                                                   for address in after]}
     started = subprocess.run(["podman", "start", room.container(cache)], capture_output=True, text=True, check=False)

@@ -20,7 +20,9 @@ recorded as {"error": traceback}, and the next steps still run; verify reports i
 
 from __future__ import annotations
 
+import csv
 import importlib.util
+import io
 import json
 import os
 import shlex
@@ -101,6 +103,27 @@ class Room:
         interactive = ["-i"] if stdin is not None else []
         return subprocess.run(["podman", "exec", *interactive, self.container(host), "sh", "-c", script],
                               input=stdin, capture_output=True, text=True, timeout=timeout, check=False)
+
+    @staticmethod
+    def class_work_files(folder):
+        """What playbooks/collect.yml wrote in `folder`: runs.csv and summary.csv read back as
+        rows (None when missing), and the mode of the folder and of each file."""
+        files = {}
+        for table in ("runs", "summary"):
+            path = folder / ("%s.csv" % table)
+            files[table] = list(csv.DictReader(io.StringIO(path.read_text()))) if path.exists() else None
+        # The folder by its name, what is in it by its path below it (artifacts/<student>/...).
+        modes = {(path.name if path == folder else str(path.relative_to(folder))): oct(path.stat().st_mode & 0o777)
+                 for path in [folder, *sorted(folder.rglob("*"))] if path.exists()}
+        copied = {str(path.relative_to(folder)): path.read_text(errors="replace")
+                  for path in sorted(folder.glob("artifacts/**/*")) if path.is_file()}
+        return {"files": files, "modes": modes, "dir": str(folder), "artifacts": copied}
+
+    @staticmethod
+    def task_messages(played, task):
+        """The msg of each host's result of the task named `task` in a playbook run (debug tasks)."""
+        return [result.get("msg") for play in played.document.get("plays", []) for item in play.get("tasks", [])
+                if item.get("task", {}).get("name") == task for result in item.get("hosts", {}).values()]
 
     project = PROJECT
 

@@ -45,6 +45,8 @@ OPERATOR_ROWS = [
     ("upgrade MLflow", [PREFIX + "site.yml -e mlflow_server_version=<new release>"]),
     ("stop / start", [PREFIX + "site.yml --limit lab_room -e mlflow_server_state=stopped", PREFIX + "site.yml --limit lab_room"]),
     ("add a PC", [PREFIX + "site.yml --limit lab-pc-31"]),
+    ("collect the class's work", [PREFIX + "playbooks/collect.yml -e mlflow_collect_metric=accuracy"]),
+    ("deadline", [PREFIX + "playbooks/freeze.yml", PREFIX + "playbooks/freeze.yml -e mlflow_server_frozen=false"]),
 ]
 
 _FENCE = re.compile(r"^(\s*)```.*?^\1```[^\n]*$", re.MULTILINE | re.DOTALL)

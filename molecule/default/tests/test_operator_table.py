@@ -167,3 +167,73 @@ def test_drift_on_one_pc_is_put_back_and_counted_as_a_change():
     assert statuses(repair) == {pc: "healthy"}
     # The repaired PC is recorded as converged again: the next run changes nothing anywhere.
     assert again["run"]["rc"] == 0 and again["run"]["changes"] == [], why(again["run"])
+
+
+# --- The class's work (collect.yml, operator table row; a PC switched off in new_addresses) ---
+COLLECT = "collect the class's work"
+
+
+def test_collect_writes_exactly_the_runs_the_students_logged_and_changes_nothing():
+    result, work = ran(COLLECT), observed("operator_table")["class"]
+    assert result["run"]["rc"] == 0, why(result["run"])
+    assert all(changed_on(result["run"], pc) == 0 for pc in LAB_PCS), why(result["run"])
+    runs = {row["run_id"]: row for row in work["files"]["runs"]}
+    # Every run once, no other (the whole room was reset earlier in the table), field by field.
+    assert sorted(runs) == sorted(logged["run_id"] for logged in work["logged"]), work["files"]["runs"]
+    for logged in work["logged"]:
+        row = runs[logged["run_id"]]
+        # No seat map: the student is the PC's inventory name.
+        assert (row["student"], row["host"], row["experiment"], row["run_name"], row["status"]) == (
+            logged["host"], logged["host"], "handout", logged["run_name"], "FINISHED"), row
+        assert row["param.alpha"] == logged["params"]["alpha"], row
+        # The last value logged of the metric (the first PC's runs logged two steps).
+        assert float(row["metric.accuracy"]) == logged["metrics"]["accuracy"], row
+        assert row["start_time"] and row["end_time"] >= row["start_time"], row
+    summary = {row["student"]: row for row in work["files"]["summary"]}
+    assert sorted(summary) == LAB_PCS, summary
+    for pc in LAB_PCS:
+        mine = [logged for logged in work["logged"] if logged["host"] == pc]
+        best = max(mine, key=lambda logged: logged["metrics"]["accuracy"])
+        row = summary[pc]
+        assert (row["runs"], row["finished"], row["failed"], row["problem"]) == (str(len(mine)), str(len(mine)), "0", ""), row
+        assert (float(row["best"]), row["best_run_id"]) == (best["metrics"]["accuracy"], best["run_id"]), row
+    assert work["modes"]["class-work"] == "0o700", work["modes"]
+    assert {mode for name, mode in work["modes"].items() if name != "class-work"} == {"0o600"}, work["modes"]
+    assert sorted(name for name in work["modes"] if name != "class-work") == ["index.html", "runs.csv", "summary.csv"]
+
+
+def test_the_class_page_opens_offline_in_a_browser():
+    page = observed("operator_table")["class"]["page"]
+    assert page["install_rc"] == 0, page["install_output"]
+    browser = page["browser"]
+    assert "error" not in browser, browser
+    assert browser["url"] == "file:///tmp/class-work.html", browser
+    for pc in LAB_PCS:
+        assert pc in browser["text"], browser
+    assert "second-try" in browser["text"] and "0.87" in browser["text"], browser
+    assert browser["screenshot_bytes"] > 10000, browser
+
+
+def test_collect_with_a_pc_switched_off_gives_its_row_and_fails_at_the_end():
+    seen = observed("new_addresses")["collect_pc_off"]
+    off = seen["pc"]
+    assert seen["podman_stop_rc"] == 0
+    assert seen["run"]["rc"] != 0, why(seen["run"])
+    summary = {row["host"]: row for row in seen["files"]["summary"]}
+    assert sorted(summary) == LAB_PCS, summary
+    assert summary[off]["problem"] and summary[off]["runs"] == "", summary[off]
+    # The other PC is collected all the same.
+    for pc in LAB_PCS:
+        if pc != off:
+            assert summary[pc]["problem"] == "" and int(summary[pc]["runs"]) > 0, summary[pc]
+    assert {row["host"] for row in seen["files"]["runs"]} == set(LAB_PCS) - {off}
+    assert all(changed_on(seen["run"], pc) == 0 for pc in LAB_PCS if pc != off), why(seen["run"])
+
+
+def test_the_deadline_rows_act_on_course_servers_only():
+    # This room has no course server: both rows touch no lab PC and succeed (the course
+    # scenario freezes and reopens a course server).
+    for index in (0, 1):
+        result = ran("deadline: freeze / reopen the course server's experiments", index)
+        assert result["run"]["rc"] == 0, why(result["run"])
+        assert not set(result["run"]["stats"]) & set(LAB_PCS), why(result["run"])

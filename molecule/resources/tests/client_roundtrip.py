@@ -6,6 +6,10 @@ through the tracking server, then read everything back through the server.
     python client_roundtrip.py URL read RUN_ID CONTENT
                                                   -> reads a logged run back (param, metric and
                                                      the artifact's content); prints {"read": true}
+    python client_roundtrip.py URL class NAME ALPHA ACCURACY...
+                                                  -> the handout's training run: a run NAME in the
+                                                     experiment "handout", the param alpha, the
+                                                     metric accuracy at each step; prints what it logged
 """
 
 import json
@@ -63,5 +67,14 @@ elif action == "read":
         with open(client.download_artifacts(run_id, "notes.txt", tmp)) as handle:
             assert handle.read() == content
     print(json.dumps({"read": True}))
+elif action == "class":
+    name, alpha, values = sys.argv[3], sys.argv[4], [float(value) for value in sys.argv[5:]]
+    experiment = mlflow.set_experiment("handout")
+    with mlflow.start_run(run_name=name) as run:
+        mlflow.log_param("alpha", alpha)
+        for step, value in enumerate(values):
+            mlflow.log_metric("accuracy", value, step=step)
+    print(json.dumps({"experiment": "handout", "run_id": run.info.run_id, "run_name": name,
+                      "params": {"alpha": alpha}, "metrics": {"accuracy": values[-1]}}))
 else:
     sys.exit("unknown action %r" % action)

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import csv
 import html
-import io
 import json
 import os
 import re
@@ -237,27 +236,26 @@ def roster_change(room):
 GRADER = "ta-somchai"
 
 
-def collect(room, name):
-    """playbooks/collect.yml into the scenario's folder `name`: the run and the CSV files read back."""
+def collect(room, name, *extra):
+    """playbooks/collect.yml into the scenario's folder `name`: the run, the files read back and
+    what it said of the artifacts it did not copy."""
     out = room.workdir / name
     shutil.rmtree(out, ignore_errors=True)
-    played = room.playbook("playbooks/collect.yml", "-e", "mlflow_collect_metric=rmse", "-e", "mlflow_collect_dir=%s" % out)
-    files = {}
-    for table in ("runs", "summary"):
-        path = out / ("%s.csv" % table)
-        files[table] = list(csv.DictReader(io.StringIO(path.read_text()))) if path.exists() else None
-    modes = {path.name: oct(path.stat().st_mode & 0o777) for path in [out, *out.glob("*")] if path.exists()}
-    return {"run": played.to_dict(), "files": files, "modes": modes, "dir": str(out)}
+    played = room.playbook("playbooks/collect.yml", "-e", "mlflow_collect_metric=rmse", "-e", "mlflow_collect_dir=%s" % out,
+                           *extra)
+    return {"run": played.to_dict(), **room.class_work_files(out),
+            "not_copied": room.task_messages(played, "Say which artifacts were not copied")}
 
 
 def class_work(room):
     """The grader, collect.yml, the deadline (freeze.yml) and the class's page in a browser."""
     known = credentials(room)
     logged = json.loads((room.workdir / "alice-run.json").read_text())
-    seen = {"alice_run": logged["run_id"],
+    seen = {"alice_run": logged["run_id"], "alice_content": logged["content"],
             "grader_reads": as_user(room, GRADER, known[GRADER], "read", logged["run_id"], logged["content"]),
             "grader_touches": as_user(room, GRADER, known[GRADER], "touch", logged["run_id"]),
-            "collected": collect(room, "class-work")}
+            # With the artifact alice's client logged, and one no run has.
+            "collected": collect(room, "class-work", "-e", "mlflow_collect_artifacts=notes.txt,model/MLmodel")}
     seen["freeze"] = room.playbook("playbooks/freeze.yml").to_dict()
     seen["frozen"] = {"alice_logs": as_user(room, "alice", known["alice"], "can_log"),
                       "alice_reads": as_user(room, "alice", known["alice"], "read", logged["run_id"], logged["content"]),

@@ -107,12 +107,53 @@ def _best(runs, metric, goal):
     return best, best_run
 
 
+def _artifact_file(run, path, root):
+    """The file on the server's host that holds `path` of the run's artifacts, from its
+    artifact_uri (mlflow-artifacts:/<experiment>/<run>/artifacts below the server's `root`, or a
+    local path), or None when they are kept elsewhere."""
+    uri = str(run.get("artifact_uri") or "")
+    if uri.startswith("mlflow-artifacts:") and root:
+        base = "%s/%s" % (str(root).rstrip("/"), uri[len("mlflow-artifacts:"):].lstrip("/"))
+    elif uri.startswith("file://"):
+        base = uri[len("file://"):]
+    elif uri.startswith("/"):
+        base = uri
+    else:
+        return None
+    return "%s/%s" % (base.rstrip("/"), path)
+
+
+_ARTIFACT_REASONS = {
+    "missing": "the run has no such file",
+    "directory": "a folder, not a file",
+    "too_large": "%s bytes, more than mlflow_collect_artifact_max_bytes",
+}
+
+
+def _artifacts(run, student, host, root, found, skipped):
+    """Sort the run's looked-for artifacts into `found` (to copy) and `skipped` (with why)."""
+    for item in run.get("artifacts") or []:
+        entry = {"student": student, "host": host, "run_id": run.get("run_id", ""), "path": item.get("path", "")}
+        state = item.get("state")
+        file = _artifact_file(run, entry["path"], root) if state == "found" else None
+        if file:
+            found.append(dict(entry, file=file, size=item.get("size")))
+            continue
+        if state == "found":
+            reason = "kept outside the server's host (%s)" % run.get("artifact_uri")
+        else:
+            reason = _ARTIFACT_REASONS.get(state, "state %s" % state)
+            reason = reason % item.get("size") if "%s" in reason else reason
+        skipped.append(dict(entry, reason=reason, message="%s, run %s on %s: %s not copied, %s" % (
+            student, entry["run_id"], host, entry["path"], reason)))
+
+
 def class_work(hosts, hostvars, metric="", goal="max", seats=None):
     """The class's work from each host's mlflow_server_collected (see class_work.yml)."""
     if goal not in GOALS:
         raise AnsibleFilterError("class_work: goal must be max or min, not %r" % (goal,))
     seats = seats or {}
-    runs_table, summary, problems = [], [], []
+    runs_table, summary, problems, artifacts, artifacts_skipped = [], [], [], [], []
     param_names, metric_names = set(), set()
     for host in hosts:
         collected, problem = _collected(host, hostvars.get(host, {}))
@@ -142,6 +183,7 @@ def class_work(hosts, hostvars, metric="", goal="max", seats=None):
                 row.update(("param.%s" % name, value) for name, value in params.items())
                 row.update(("metric.%s" % name, value) for name, value in metrics.items())
                 runs_table.append(row)
+                _artifacts(run, student, host, collected.get("artifact_root"), artifacts, artifacts_skipped)
             best, best_run = _best(runs, metric, goal)
             activity = [t for run in runs for t in (run.get("start_time"), run.get("end_time")) if t]
             summary.append({
@@ -162,6 +204,8 @@ def class_work(hosts, hostvars, metric="", goal="max", seats=None):
         "summary": summary,
         "summary_columns": list(SUMMARY_COLUMNS),
         "problems": problems,
+        "artifacts": artifacts,
+        "artifacts_skipped": artifacts_skipped,
         "metric": metric,
         "goal": goal,
         "metric_seen": bool(metric) and metric in metric_names,

@@ -49,6 +49,22 @@ options:
       - A smaller page makes more requests, each lighter for the server.
     type: int
     default: 500
+  artifacts:
+    description:
+      - Paths of files in each run's artifacts to look for, relative to the run's artifact root,
+        such as V(model/MLmodel) or V(confusion_matrix.png).
+      - Each run's RV(runs[].artifacts) then says, for each path, whether the run has that file
+        and its size, from C(GET /api/2.0/mlflow/artifacts/list) (one request per run and
+        folder). The module does not download the files.
+      - A path may not be absolute nor contain V(..).
+    type: list
+    elements: str
+  artifact_max_bytes:
+    description:
+      - Largest size of a file of O(artifacts) that counts as V(found); a larger one is
+        V(too_large).
+    type: int
+    default: 1048576
 notes:
   - Supports check mode; the module only reads.
   - MLflow's page tokens are offsets into the search's result. A run deleted while the module
@@ -150,6 +166,19 @@ runs:
       description: Kind of that source (its tag C(mlflow.source.type)), such as C(LOCAL) or C(NOTEBOOK).
       type: str
       sample: LOCAL
+    artifact_uri:
+      description: Where the server keeps the run's artifacts.
+      type: str
+      sample: mlflow-artifacts:/3/5f0c2d4c8e6b4a0f9d1e2b3c4a5d6e7f/artifacts
+    artifacts:
+      description:
+        - For each path of O(artifacts), in that order, what the run has there; only with
+          O(artifacts).
+        - I(state) is V(found) (a file of at most O(artifact_max_bytes)), V(too_large), V(directory)
+          or V(missing); I(size) is the file's size in bytes, V(null) when it is not a file.
+      type: list
+      elements: dict
+      sample: [{"path": "model/MLmodel", "state": "found", "size": 512}]
 run_count:
   description: Number of runs in RV(runs).
   returned: success
@@ -229,6 +258,8 @@ ARGUMENT_SPEC = dict(
     experiment_names=dict(type="list", elements="str"),
     since=dict(type="str"),
     page_size=dict(type="int", default=500),
+    artifacts=dict(type="list", elements="str"),
+    artifact_max_bytes=dict(type="int", default=1048576),
 )
 
 # MLflow 3.17.2 (mlflow/server/handlers.py, mlflow/store/tracking/sqlalchemy_store.py):
@@ -247,6 +278,7 @@ CURRENT_USER = "/api/2.0/mlflow/users/current"
 GET_EXPERIMENT_BY_NAME = "/api/2.0/mlflow/experiments/get-by-name"
 SEARCH_EXPERIMENTS = "/api/2.0/mlflow/experiments/search"
 SEARCH_RUNS = "/api/2.0/mlflow/runs/search"
+LIST_ARTIFACTS = "/api/2.0/mlflow/artifacts/list"
 EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 MILLISECOND = datetime.timedelta(milliseconds=1)
 
@@ -289,7 +321,16 @@ def run_entry(run, experiment_names):
         user=tags.get("mlflow.user"),
         source=tags.get("mlflow.source.name"),
         source_type=tags.get("mlflow.source.type"),
+        artifact_uri=info.get("artifact_uri"),
     )
+
+
+def artifact_path_problem(path):
+    """Why `path` cannot name a file in a run's artifacts, or ''."""
+    parts = path.replace("\\", "/").split("/")
+    if not path.strip() or path.startswith("/") or ".." in parts or path.endswith("/"):
+        return "is not a file's path relative to the run's artifact root (no leading /, no .., no trailing /)"
+    return ""
 
 
 class RunsServer(MlflowClient):
@@ -350,6 +391,35 @@ class RunsServer(MlflowClient):
                 runs.extend(page.get("runs", []))
         return runs
 
+    def artifacts_in(self, run_id, folder):
+        """{path: {"path", "is_dir", "file_size"}} of the run's artifacts directly in `folder`."""
+        params = {"run_id": run_id}
+        if folder:
+            params["path"] = folder
+        _status, answer = self.call("GET", LIST_ARTIFACTS, params=params, expect=(200, 404))
+        return {item["path"]: item for item in answer.get("files", []) if "path" in item}
+
+
+def look_for_artifacts(server, runs, paths, max_bytes):
+    """Add to each run the state of each of `paths` in its artifacts (one listing per folder)."""
+    for run in runs:
+        listings = {}
+        found = []
+        for path in paths:
+            folder = path.rsplit("/", 1)[0] if "/" in path else ""
+            if folder not in listings:
+                listings[folder] = server.artifacts_in(run["run_id"], folder)
+            item = listings[folder].get(path)
+            if item is None:
+                state, size = "missing", None
+            elif item.get("is_dir"):
+                state, size = "directory", None
+            else:
+                size = int(item.get("file_size") or 0)
+                state = "found" if size <= max_bytes else "too_large"
+            found.append(dict(path=path, state=state, size=size))
+        run["artifacts"] = found
+
 
 def collect(server, names, page_size, since, result):
     """Fill `result` with the experiments and their runs; warn when the account is no admin."""
@@ -378,6 +448,9 @@ def collect(server, names, page_size, since, result):
         for experiment_id, name in names_by_id.items()
     ]
     result.update(runs=runs, run_count=len(runs), duplicates_dropped=len(entries) - len(runs))
+    paths = server.module.params["artifacts"]
+    if paths:
+        look_for_artifacts(server, runs, list(dict.fromkeys(paths)), server.module.params["artifact_max_bytes"])
 
 
 def main():
@@ -387,6 +460,14 @@ def main():
     if not 1 <= params["page_size"] <= MAX_PAGE_SIZE:
         module.fail_json(
             msg="page_size must be from 1 to %d (is %d)" % (MAX_PAGE_SIZE, params["page_size"]), url=server.url, requests=0
+        )
+    for path in params["artifacts"] or []:
+        problem = artifact_path_problem(path)
+        if problem:
+            module.fail_json(msg="artifacts: %r %s, such as model/MLmodel" % (path, problem), url=server.url, requests=0)
+    if params["artifact_max_bytes"] < 0:
+        module.fail_json(
+            msg="artifact_max_bytes must be 0 or more (is %d)" % params["artifact_max_bytes"], url=server.url, requests=0
         )
     since = since_text = None
     if params["since"] is not None:

@@ -28,6 +28,7 @@ ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
 ADMIN = ("admin", "admin-password-for-collect")
 STUDENTS = {"alice": "alice-password-0001", "bob": "bob-password-00002", "carol": "carol-password-0003"}
 READ_TASK = "Read the runs of the server"
+MLMODEL = b"flavors:\n  sklearn: {pickled_model: model.pkl}\n# \xe0\xb8\x81\xff not UTF-8 after the Thai letter\n"
 
 
 def log_runs(url):
@@ -69,6 +70,15 @@ def server(tmp_path_factory):
                 "username": student, "resource_type": "experiment", "resource_id": made["experiment_id"],
                 "permission": "MANAGE"})[0] == 200, "grant"
         running["logged"] = log_runs(url)
+        running["base"] = base
+        # alice's first run gets a model file and a larger one, kept where the server keeps them
+        # (as if her client had logged them: the server lists them through its REST API).
+        first = running["logged"][0]
+        _code, got = rest(url, "GET", "/api/2.0/mlflow/runs/get?run_id=%s" % first["run_id"], auth=ADMIN)
+        folder = base / "mlartifacts" / got["run"]["info"]["artifact_uri"][len("mlflow-artifacts:/"):] / "model"
+        folder.mkdir(parents=True)
+        (folder / "MLmodel").write_bytes(MLMODEL)
+        (folder / "model.pkl").write_bytes(b"\x80\x04" * 1024)
         yield running
 
 
@@ -77,7 +87,8 @@ def play(workdir, server, *extra):
     common = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable,
               "mlflow_server_port": server["port"], "mlflow_server_auth": "basic",
               "mlflow_server_admin_password": ADMIN[1], "mlflow_server_tls": "none",
-              "mlflow_server_tls_insecure_ok": True, "mlflow_server_status_timeout": 30}
+              "mlflow_server_tls_insecure_ok": True, "mlflow_server_status_timeout": 30,
+              "mlflow_server_base_dir": str(server["base"])}
     inventory.write_text(json.dumps({
         "mlflow_course_server": {"hosts": {"lab-pc-07": {}}, "vars": common},
         "lab_room": {"hosts": {
@@ -167,8 +178,30 @@ def test_a_metric_no_run_has_leaves_best_empty_and_says_so(server, tmp_path):
     assert [row["best"] for row in rows] == ["", "", ""], rows
 
 
+def test_the_artifacts_asked_for_are_copied_byte_for_byte_up_to_the_cap(server, tmp_path):
+    out = tmp_path / "work"
+    run = play(tmp_path, server, "-e", "mlflow_collect_dir=%s" % out, "--limit", "lab-pc-07",
+               "-e", "mlflow_collect_artifacts=model/MLmodel,model/model.pkl", "-e", "mlflow_collect_artifact_max_bytes=1024")
+    assert run.returncode == 0, run.stdout[-3000:]
+    first = server["logged"][0]
+    copied = sorted(str(path.relative_to(out)) for path in out.rglob("*") if path.is_file())
+    assert copied == ["artifacts/alice/%s/model/MLmodel" % first["run_id"], "index.html", "runs.csv", "summary.csv"]
+    kept = out / "artifacts" / "alice" / first["run_id"] / "model" / "MLmodel"
+    assert kept.read_bytes() == MLMODEL
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    assert {stat.S_IMODE(path.stat().st_mode) for path in (out / "artifacts").rglob("*") if path.is_dir()} == {0o700}
+    said = " ".join(run.stdout.split())  # as one line: the output wraps long messages
+    assert "alice, run %s on lab-pc-07: model/model.pkl not copied, 2048 bytes, more than mlflow_collect_artifact_max_bytes" % (
+        first["run_id"]) in said, run.stdout[-3000:]
+    assert "model/MLmodel not copied, the run has no such file" in said  # the other runs
+    assert "3 runs of 3 students" in said and "1 artifacts in artifacts/" in said, run.stdout[-3000:]
+    assert re.search(r"lab-pc-07\s+:\s+ok=\d+\s+changed=0", run.stdout), run.stdout[-3000:]
+
+
 @pytest.mark.parametrize("extra, said", [
     (["-e", "mlflow_collect_goal=best"], "mlflow_collect_goal must be max or min"),
+    (["-e", "mlflow_collect_artifacts=../../etc/shadow"], "mlflow_collect_artifacts must be a list of file paths"),
+    (["-e", "mlflow_collect_artifact_max_bytes=lots"], "mlflow_collect_artifact_max_bytes a number of bytes"),
     (["-e", "mlflow_collect_seat_map=/nonexistent/seats.csv"], "mlflow_collect_seat_map /nonexistent/seats.csv cannot be read"),
     (["-e", "mlflow_collect_seat_map={workdir}/dup.csv"], "names the PC localhost twice"),
     (["-e", "mlflow_collect_seat_map={workdir}/cols.csv"], "has no column host"),

@@ -145,9 +145,26 @@ def test_collect_writes_exactly_the_runs_the_students_logged():
     alice = summary["alice"]
     assert (alice["runs"], alice["best"], alice["best_run_id"]) == ("1", "0.25", seen["alice_run"]), alice
     assert (summary["bob"]["runs"], summary["bob"]["best"]) == ("0", "")
-    assert seen["collected"]["modes"]["class-work"] == "0o700"
-    assert {mode for name, mode in seen["collected"]["modes"].items() if name != "class-work"} == {"0o600"}
+    modes = seen["collected"]["modes"]
+    assert modes["class-work"] == "0o700"
+    assert {mode for name, mode in modes.items() if name in ("runs.csv", "summary.csv", "index.html")} == {"0o600"}, modes
     assert changed_on(seen["collected"]["run"], SERVER) == 0, why(seen["collected"]["run"])
+
+
+def test_collect_copies_the_artifacts_asked_for_and_says_which_it_could_not():
+    seen = observed("class_work")
+    logged = seen["alice_run"]
+    copied = seen["collected"]["artifacts"]
+    # alice's notes.txt, byte for byte as her client logged it; carol's run has none.
+    assert sorted(copied) == ["artifacts/alice/%s/notes.txt" % logged], copied
+    assert copied["artifacts/alice/%s/notes.txt" % logged] == seen["alice_content"], copied
+    modes = seen["collected"]["modes"]
+    below = {name: mode for name, mode in modes.items() if name.startswith("artifacts")}
+    assert {mode for name, mode in below.items() if name in copied} == {"0o600"}, below
+    assert {mode for name, mode in below.items() if name not in copied} == {"0o700"}, below
+    (said,) = seen["collected"]["not_copied"]
+    assert "alice, run %s on %s: model/MLmodel not copied, the run has no such file" % (logged, SERVER) in said, said
+    assert any(line.startswith("carol, run ") and "notes.txt not copied" in line for line in said), said
 
 
 def test_after_the_deadline_nothing_more_is_logged_and_collect_reads_the_same_work():

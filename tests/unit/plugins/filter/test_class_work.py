@@ -141,3 +141,36 @@ def test_seat_map_reads_a_spreadsheet_export():
 
 def test_filters_are_registered():
     assert set(FilterModule().filters()) == {"class_work", "class_work_csv", "seat_map", "seat_map_problems"}
+
+
+def test_artifacts_to_copy_get_their_file_on_the_host_and_the_others_a_reason():
+    looked = [{"path": "model/MLmodel", "state": "found", "size": 512},
+              {"path": "model/model.pkl", "state": "too_large", "size": 4194304},
+              {"path": "notes.txt", "state": "missing", "size": None},
+              {"path": "plots", "state": "directory", "size": None}]
+    pc_run = dict(run("a1", "2026-12-01T08:00:00Z"), artifact_uri="mlflow-artifacts:/1/a1/artifacts", artifacts=looked)
+    local_run = dict(run("a2", "2026-12-01T08:01:00Z"), artifact_uri="file:///srv/runs/2/a2/artifacts",
+                     artifacts=looked[:1])
+    s3_run = dict(run("a3", "2026-12-01T08:02:00Z"), artifact_uri="s3://bucket/2/a3/artifacts", artifacts=looked[:1])
+    hostvars = {"lab-pc-01": {"mlflow_server_collected": {
+        "host": "lab-pc-01", "course": False, "runs": [pc_run, local_run, s3_run], "error": "",
+        "artifact_root": "/opt/mlflowserver-lab/mlartifacts/"}}}
+    work = class_work(["lab-pc-01"], hostvars, seats={"lab-pc-01": "somchai"})
+    assert work["artifacts"] == [
+        {"student": "somchai", "host": "lab-pc-01", "run_id": "a1", "path": "model/MLmodel", "size": 512,
+         "file": "/opt/mlflowserver-lab/mlartifacts/1/a1/artifacts/model/MLmodel"},
+        {"student": "somchai", "host": "lab-pc-01", "run_id": "a2", "path": "model/MLmodel", "size": 512,
+         "file": "/srv/runs/2/a2/artifacts/model/MLmodel"},
+    ]
+    reasons = {(item["run_id"], item["path"]): item["reason"] for item in work["artifacts_skipped"]}
+    assert reasons == {
+        ("a1", "model/model.pkl"): "4194304 bytes, more than mlflow_collect_artifact_max_bytes",
+        ("a1", "notes.txt"): "the run has no such file",
+        ("a1", "plots"): "a folder, not a file",
+        ("a3", "model/MLmodel"): "kept outside the server's host (s3://bucket/2/a3/artifacts)",
+    }
+
+
+def test_without_artifacts_asked_there_is_nothing_to_copy():
+    work = class_work(["lab-pc-01", "course-server"], HOSTVARS, "accuracy")
+    assert work["artifacts"] == [] and work["artifacts_skipped"] == []

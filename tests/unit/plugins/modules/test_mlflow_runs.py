@@ -54,6 +54,7 @@ class FakeMlflow:
         self.refuse_connections = False
         self.fail = {}  # path -> (status, body) answered instead
         self.repeat_last_run = False  # each runs page after the first starts with the last run of the one before
+        self.artifacts = {}  # run id -> {path: size in bytes, or None for a folder}
 
     def add_experiment(self, name, lifecycle_stage="active"):
         experiment_id = str(len(self.experiments))
@@ -104,6 +105,14 @@ class FakeMlflow:
             return _answer(200, _page(active, args, "experiments"))
         if parts.path == module.SEARCH_RUNS:
             return _answer(200, self.search_runs(args))
+        if parts.path == module.LIST_ARTIFACTS:
+            # As MLflow's local artifact store lists one folder: its direct entries, files with a size.
+            folder = args.get("path", "")
+            entries = [{"path": path, "is_dir": size is None, **({} if size is None else {"file_size": size})}
+                       for path, size in sorted(self.artifacts.get(args["run_id"], {}).items())
+                       if path.rsplit("/", 1)[0] == folder or (not folder and "/" not in path)]
+            return _answer(200, {"root_uri": "mlflow-artifacts:/%s" % args["run_id"], "files": entries} if entries
+                           else {"root_uri": "mlflow-artifacts:/%s" % args["run_id"]})
         return _answer(404, "<h1>Not Found</h1>")
 
     def search_runs(self, args):
@@ -186,7 +195,7 @@ def test_a_run_is_returned_with_its_fields(server, run, classroom):
     assert result["runs"][0] == {
         "experiment": "alice", "experiment_id": classroom[0], "run_id": "r0000", "run_name": "run-0", "status": "RUNNING",
         "start_time": "2026-12-01T00:00:00.000Z", "end_time": None, "params": {"alpha": "0"}, "metrics": {"rmse": 0.0},
-        "user": "alice", "source": "train.py", "source_type": "LOCAL",
+        "user": "alice", "source": "train.py", "source_type": "LOCAL", "artifact_uri": "mlflow-artifacts:/r0000",
     }
     last = result["runs"][-1]
     assert (last["experiment"], last["status"], last["user"]) == ("bob", "FINISHED", "bob")
@@ -319,6 +328,10 @@ def test_connection_refused_names_the_url(server, run):
     ({"page_size": 0}, "page_size must be from 1 to 1000 (is 0)"),
     ({"page_size": 1001}, "page_size must be from 1 to 1000 (is 1001)"),
     ({"url": "mlflow.cs.example.ac.th"}, "not an http:// or https:// URL"),
+    ({"artifacts": ["../etc/passwd"]}, "artifacts: '../etc/passwd' is not a file's path relative to the run's artifact root"),
+    ({"artifacts": ["/etc/passwd"]}, "artifacts: '/etc/passwd' is not a file's path"),
+    ({"artifacts": ["model/"]}, "artifacts: 'model/' is not a file's path"),
+    ({"artifacts": ["model/MLmodel"], "artifact_max_bytes": -1}, "artifact_max_bytes must be 0 or more (is -1)"),
 ])
 def test_bad_arguments_are_refused_before_any_request(server, run, args, message):
     outcome = run(**args)
@@ -339,3 +352,35 @@ def test_check_mode_reads_the_same_and_changes_nothing(server, run, classroom):
 
 def test_the_password_is_never_logged():
     assert module.ARGUMENT_SPEC["url_password"]["no_log"] is True
+
+
+def test_artifacts_are_looked_for_in_each_run_with_one_listing_per_folder(server, run, classroom):
+    server.artifacts["r0000"] = {"model": None, "model/MLmodel": 512, "model/model.pkl": 4 * 2**20, "notes.txt": 20}
+    server.artifacts["r0001"] = {"notes.txt": 2**20}
+    server.artifacts["r0002"] = {"model": None, "model/MLmodel": None}
+    outcome = run(artifacts=["model/MLmodel", "model/model.pkl", "notes.txt", "model/MLmodel"])
+    assert outcome.kind == "exit", outcome.result["msg"]
+    runs = {run_["run_id"]: run_["artifacts"] for run_ in outcome.result["runs"]}
+    assert runs["r0000"] == [{"path": "model/MLmodel", "state": "found", "size": 512},
+                             {"path": "model/model.pkl", "state": "too_large", "size": 4 * 2**20},
+                             {"path": "notes.txt", "state": "found", "size": 20}]
+    # At the cap is still found; a folder where a file was asked for; a run without artifacts.
+    assert runs["r0001"][2] == {"path": "notes.txt", "state": "found", "size": 2**20}
+    assert runs["r0002"][0] == {"path": "model/MLmodel", "state": "directory", "size": None}
+    assert {entry["state"] for entry in runs["r0003"]} == {"missing"}
+    listings = server.sent(module.LIST_ARTIFACTS)
+    assert len(listings) == 35 * 2  # each run: its model/ folder and its root, once each
+    assert {"run_id": "r0000", "path": "model"} in listings and {"run_id": "r0000"} in listings
+    assert outcome.result["requests"] == len(server.requests)
+
+
+def test_the_size_cap_is_a_setting(server, run, classroom):
+    server.artifacts["r0000"] = {"notes.txt": 20}
+    runs = run(artifacts=["notes.txt"], artifact_max_bytes=10).result["runs"]
+    assert runs[0]["artifacts"] == [{"path": "notes.txt", "state": "too_large", "size": 20}]
+
+
+def test_without_artifacts_no_listing_is_asked(server, run, classroom):
+    result = run().result
+    assert server.sent(module.LIST_ARTIFACTS) == []
+    assert "artifacts" not in result["runs"][0]

@@ -461,8 +461,8 @@ def collect_figure(room, inventory, results_dir, env):
 
     parallel(fill, room.pcs)
     out = results_dir / "collect"
-    run = run_playbook("playbooks/collect.yml", inventories=[inventory], args=["-e", "mlflow_collect_dir=%s" % out,
-                                                                              "-e", "mlflow_collect_metric=accuracy"],
+    collect_args = ["-e", "mlflow_collect_dir=%s" % out, "-e", "mlflow_collect_metric=accuracy"]
+    run = run_playbook("playbooks/collect.yml", inventories=[inventory], args=collect_args,
                        env={"ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_FORKS": "10",
                             "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".ansible/collections"), **env}, timeout=3600)
     if run.rc != 0:

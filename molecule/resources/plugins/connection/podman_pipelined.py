@@ -11,12 +11,16 @@ through ANSIBLE_CONNECTION_PLUGINS; ANSIBLE_PIPELINING turns pipelining on.
 
 from __future__ import annotations
 
+import re
 import shlex
 
+from ansible.errors import AnsibleConnectionFailure
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.connection import ensure_connect
 
 from ansible_collections.containers.podman.plugins.connection import podman
+
+NOT_RUNNING = re.compile(r"Error: .*(container state improper|no such container|no container with name or ID)", re.DOTALL)
 
 DOCUMENTATION = podman.DOCUMENTATION.replace("name: podman", "name: podman_pipelined", 1)
 
@@ -36,4 +40,10 @@ class Connection(podman.Connection):
             args.append("-i")
         if self.user:
             args.extend(("--user", self.user))
-        return self._podman(args, shlex.split(to_native(cmd, errors="surrogate_or_strict")), in_data)
+        rc, stdout, stderr = self._podman(args, shlex.split(to_native(cmd, errors="surrogate_or_strict")), in_data)
+        # podman could not exec at all (the container is stopped or gone: podman exits 255 and
+        # says so), a switched-off PC. Without pipelining the temporary folder's command fails
+        # first and Ansible reports the host unreachable; say the same here, as SSH would.
+        if rc != 0 and not stdout and NOT_RUNNING.match(to_native(stderr)):
+            raise AnsibleConnectionFailure("podman exec on %s failed: %s" % (self._container_id, to_native(stderr).strip()))
+        return rc, stdout, stderr

@@ -33,8 +33,9 @@ def log_run(store, number, experiment_ids):
     student = STUDENTS[number % len(STUDENTS)]
     start = T0 + 1000 * number
     tags = {"mlflow.user": student, "mlflow.source.name": "week%d/train.py" % (number % 3 + 1), "mlflow.source.type": "LOCAL"}
-    run_id = store.create_run(experiment_ids[student], student, start, [RunTag(k, v) for k, v in tags.items()],
-                              "run-%04d" % number).info.run_id
+    info = store.create_run(experiment_ids[student], student, start, [RunTag(k, v) for k, v in tags.items()],
+                            "run-%04d" % number).info
+    run_id = info.run_id
     params = {"alpha": str(number / 1000), "model": ("ridge", "lasso", "tree")[number % 3], "number": str(number)}
     # Two values of rmse: the module returns the latest (the higher step), as runs/search does.
     metrics = [("rmse", 10.0 + number, 0), ("rmse", number / 8, 1), ("r2", 1 - number / 2048, 0)]
@@ -49,7 +50,7 @@ def log_run(store, number, experiment_ids):
         status="RUNNING" if end is None else "FINISHED",
         start_time=mlflow_runs.iso_time(start), end_time=mlflow_runs.iso_time(end),
         params=params, metrics={"rmse": number / 8, "r2": 1 - number / 2048},
-        user=student, source=tags["mlflow.source.name"], source_type="LOCAL",
+        user=student, source=tags["mlflow.source.name"], source_type="LOCAL", artifact_uri=info.artifact_uri,
     )
 
 

@@ -51,7 +51,10 @@ CASES = {
     "mac_ephemeral": server(MAC, mlflow_server_mode="ephemeral", mlflow_server_port=18932),
     "mac_backup": server(MAC, entry_point="backup"),
     "mac_cache": {"platform_facts": MAC, "role_under_test": "package_cache", "package_cache_port": 18933},
-    "linux_systemd": server(LINUX_SYSTEMD),
+    # Reached by a DNS name: students may type it. (ansible_host is not used by the local connection.)
+    "linux_systemd": server(LINUX_SYSTEMD, ansible_host="pc07.dhcp.school.example"),
+    # Reached by its address of the moment: not a name students are let in by.
+    "linux_systemd_by_address": server(LINUX_SYSTEMD, ansible_host="10.1.2.107", mlflow_server_port=18939),
     "linux_noinit": server(LINUX_NOINIT),
     "linux_noinit_ephemeral": server(LINUX_NOINIT, mlflow_server_mode="ephemeral", mlflow_server_port=18934),
     # Explicit choices: preflight refuses the ones the host cannot honour.
@@ -291,6 +294,23 @@ def test_systemd_unit_is_hardened_and_runs_the_same_command(results):
         assert line in unit.splitlines(), line
     exec_start = [line for line in unit.splitlines() if line.startswith("ExecStart=")][0]
     assert shlex.split(exec_start[len("ExecStart="):])[:2] == [BASE + "/.venv/bin/mlflow", "server"]
+
+
+def allowed_hosts(results, case):
+    _args, unit = written(results, case)["/etc/systemd/system/mlflow-server.service"]
+    exec_start = shlex.split([line for line in unit.splitlines() if line.startswith("ExecStart=")][0][len("ExecStart="):])
+    return exec_start[exec_start.index("--allowed-hosts") + 1].split(",")
+
+
+def test_ansible_host_is_an_allowed_host_only_when_it_is_a_name(results):
+    by_name, by_address = allowed_hosts(results, "linux_systemd"), allowed_hosts(results, "linux_systemd_by_address")
+    assert "pc07.dhcp.school.example" in by_name and "pc07.dhcp.school.example:*" in by_name
+    # An address there changes nothing: switching a PC from name to address, or between
+    # addresses, leaves the unit as it was (only the name the inventory dropped goes).
+    assert "10.1.2.107" not in by_address and "10.*" in by_address
+    # Otherwise the same list, but for each case's own inventory name.
+    assert ([name for name in by_name if not name.startswith(("pc07.", "linux_systemd"))]
+            == [name for name in by_address if not name.startswith("linux_systemd")])
 
 
 def test_a_local_postgresql_is_refused_on_a_mac_before_any_change(results):

@@ -333,24 +333,20 @@ def playbook(inventory, playbook_path, report_dir, env=None):
     return run.elapsed, run.total_changed, run.profile()
 
 
-def room_inventory(path, room, transport, key=None, as_over_ssh=False):
+def room_inventory(path, room, transport, key=None):
     """Write the room's inventory: over SSH to each container's address, as an instructor's
     inventory reaches a real room, or through podman exec. Same host names either way, so
     that a run over one transport finds what a run over the other left (hostvars, reports).
-
-    as_over_ssh (podman): the role's settings as over SSH. The server's --allowed-hosts
-    lists the PC's ansible_host, its address over SSH and its container name through podman
-    exec (the podman connection reaches the container by ansible_host); the address given as
-    an extra allowed host makes the list, and so the unit, the same, and a re-run through
-    podman exec then changes nothing, as over SSH."""
+    The role's settings come out the same either way: the server's --allowed-hosts lists
+    ansible_host only when it is a name, and over SSH it is the container's address, so a
+    re-run through podman exec changes nothing, as over SSH."""
     if transport == "ssh":
         common = {"ansible_connection": "ssh", "ansible_user": "root", "ansible_ssh_private_key_file": str(key),
                   "ansible_ssh_common_args": SSH_COMMON_ARGS}
         host_vars = {n: {"ansible_host": room.addresses[n]} for n in room.names}
     else:
         common = {"ansible_connection": "containers.podman.podman"}
-        host_vars = {n: ({"mlflow_server_allowed_hosts_extra": [room.addresses[n]]} if as_over_ssh else None)
-                     for n in room.names}
+        host_vars = {n: None for n in room.names}
     children = {"lab_room": {"hosts": {n: host_vars[n] for n in room.pcs}}}
     if room.cache:
         children["mlflow_package_cache"] = {"hosts": {room.cache: host_vars[room.cache]}}
@@ -399,7 +395,7 @@ def with_role(prefix, count, cache, results_dir, transport, key=None, rerun_podm
         }
         if rerun_podman:
             # The same re-run through podman exec: what the transport alone costs.
-            podman_inventory = room_inventory(Path(tmp) / "room-podman.yml", room, "podman", as_over_ssh=True)
+            podman_inventory = room_inventory(Path(tmp) / "room-podman.yml", room, "podman")
             rerun, rerun_changed, profile["rerun_podman"] = playbook(podman_inventory, "playbooks/provision.yml",
                                                                      report_dir)
             figures.update(rerun_podman_s=round(rerun, 1), rerun_podman_changed=rerun_changed)
@@ -460,7 +456,7 @@ def collect_figure(room, inventory, results_dir, env):
             user, base, shlex.quote(FILL_RUNS), base, base, COLLECT_RUNS))
 
     parallel(fill, room.pcs)
-    out = results_dir / "collect"
+    out = Path(results_dir).resolve() / "collect"  # collect.yml takes a relative folder from playbooks/
     collect_args = ["-e", "mlflow_collect_dir=%s" % out, "-e", "mlflow_collect_metric=accuracy"]
     run = run_playbook("playbooks/collect.yml", inventories=[inventory], args=collect_args,
                        env={"ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_FORKS": "10",
@@ -468,7 +464,7 @@ def collect_figure(room, inventory, results_dir, env):
     if run.rc != 0:
         raise RuntimeError("playbooks/collect.yml failed:\n%s" % run.text[-6000:])
     requests = {host: result.get("requests") for play in run.document.get("plays", []) for task in play.get("tasks", [])
-                if task.get("task", {}).get("name") == "Read the runs of the server"
+                if task.get("task", {}).get("name", "").endswith("Read the runs of the server")
                 for host, result in task.get("hosts", {}).items()}
     rows = (out / "runs.csv").read_text().count("\n") - 1 if (out / "runs.csv").exists() else None
     return {"runs_per_pc": COLLECT_RUNS, "pcs": len(room.pcs), "wall_s": round(run.elapsed, 1),
@@ -599,7 +595,7 @@ def main():
         scale_sizes = sizes(args.scale)
     except ValueError:
         parser.error("--scale takes room sizes of at least 1, separated by commas: 1,3,6")
-    output = Path(args.output)
+    output = Path(args.output).resolve()  # the playbooks take relative folders from playbooks/
     output.parent.mkdir(parents=True, exist_ok=True)
 
     figures, scale = {}, []

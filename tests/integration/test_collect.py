@@ -15,6 +15,7 @@ import io
 import json
 import os
 import re
+import shutil
 import stat
 import subprocess
 import sys
@@ -100,7 +101,7 @@ def play(workdir, server, *extra):
     }))
     return subprocess.run(
         [str(ANSIBLE_PLAYBOOK), "-i", str(inventory), "playbooks/collect.yml", *extra],
-        cwd=ROOT, env=dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1"),
+        cwd=ROOT, env=dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1", PWD=str(ROOT)),
         capture_output=True, text=True, timeout=600, check=False,
     )
 
@@ -169,12 +170,15 @@ def test_the_files_are_for_the_instructor_only_and_the_page_has_the_chart(collec
 
 
 def test_a_metric_no_run_has_leaves_best_empty_and_says_so(server, tmp_path):
-    out = tmp_path / "work"
-    run = play(tmp_path, server, "-e", "mlflow_collect_dir=%s" % out, "-e", "mlflow_collect_metric=f1",
+    # A relative folder, as an instructor types it: below the directory they run from.
+    out = ROOT / "reports" / ("test-collect-%s" % tmp_path.name)
+    run = play(tmp_path, server, "-e", "mlflow_collect_dir=reports/%s" % out.name, "-e", "mlflow_collect_metric=f1",
                "--limit", "lab-pc-07")
+    assert (out / "summary.csv").exists() and not (ROOT / "playbooks" / "reports").exists(), run.stdout[-3000:]
     assert run.returncode == 0, run.stdout[-3000:]
     assert "no run has the metric f1 (mlflow_collect_metric)" in run.stdout and "Metrics seen: accuracy" in run.stdout
     rows = list(csv.DictReader(io.StringIO((out / "summary.csv").read_text())))
+    shutil.rmtree(out)
     assert [row["best"] for row in rows] == ["", "", ""], rows
 
 

@@ -123,11 +123,7 @@ def _artifact_file(run, path, root):
     return "%s/%s" % (base.rstrip("/"), path)
 
 
-_ARTIFACT_REASONS = {
-    "missing": "the run has no such file",
-    "directory": "a folder, not a file",
-    "too_large": "%s bytes, more than mlflow_collect_artifact_max_bytes",
-}
+_ARTIFACT_REASONS = {"missing": "the run has no such file", "directory": "a folder, not a file"}
 
 
 def _artifacts(run, student, host, root, found, skipped):
@@ -141,9 +137,10 @@ def _artifacts(run, student, host, root, found, skipped):
             continue
         if state == "found":
             reason = "kept outside the server's host (%s)" % run.get("artifact_uri")
+        elif state == "too_large":
+            reason = "%s bytes, more than mlflow_collect_artifact_max_bytes" % item.get("size")
         else:
             reason = _ARTIFACT_REASONS.get(state, "state %s" % state)
-            reason = reason % item.get("size") if "%s" in reason else reason
         skipped.append(dict(entry, reason=reason, message="%s, run %s on %s: %s not copied, %s" % (
             student, entry["run_id"], host, entry["path"], reason)))
 

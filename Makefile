@@ -26,8 +26,8 @@ export CONTAINERS_CONF := $(CURDIR)/molecule/resources/podman/containers.conf
 help:
 	@echo "make lab    set up the controller (.venv) and provision $(INVENTORY)"
 	@echo "make test   lint, unit tests and the Molecule room ($(SCENARIOS))"
-	@echo "make bench  the room benchmark ($(BENCH_HOSTS) podman PCs per variant, about 20 minutes)"
-	@echo "make bench-class  a class of $(BENCH_CLASS_STUDENTS) students at once against one podman server, five shapes"
+	@echo "make bench  the room benchmark ($(BENCH_HOSTS) podman PCs per variant, about 40 minutes)"
+	@echo "make bench-class  a class of $(BENCH_CLASS_STUDENTS) students at once against one podman server, six shapes"
 
 ## Controller environment ---------------------------------------------------------------
 # pip bootstraps uv into the venv; uv installs the rest several times faster. --native-tls:
@@ -124,19 +124,22 @@ molecule: test-venv collection-link images
 	echo "molecule scenarios passed: $(SCENARIOS)"
 
 ## Benchmark (not part of `make test`) -------------------------------------------------------
-# A room of BENCH_HOSTS podman PCs provisioned four ways, side by side; writes
-# bench/results/latest.json and prints the figures and ratios.
+# A room of BENCH_HOSTS podman PCs provisioned five ways, side by side (uv_commands and role
+# BENCH_REPEAT times each, interleaved); writes bench/results/latest.json and prints the
+# figures, the medians and spreads, and the ratios.
 BENCH_HOSTS ?= 3
 BENCH_SCALE ?= 1,3,6
+BENCH_REPEAT ?= 3
 bench: venv collection-link images
-	$(BIN)/python bench/room_bench.py --hosts $(BENCH_HOSTS) --scale=$(BENCH_SCALE)
+	$(BIN)/python bench/room_bench.py --hosts $(BENCH_HOSTS) --scale=$(BENCH_SCALE) --repeat $(BENCH_REPEAT)
 
-# One podman server (Debian 13) provisioned by the role in five shapes (per-PC SQLite, with
-# basic-auth, a PostgreSQL course server, with basic-auth, and with it behind the HTTPS front),
-# each loaded by a class of N students at once for each N of BENCH_CLASS_STUDENTS; writes
-# bench/results/class.json.
+# One podman server (Debian 13) provisioned by the role in six shapes (per-PC SQLite, with
+# basic-auth, a PostgreSQL course server, with basic-auth (the role's pool and MLflow's), and
+# with it behind the HTTPS front), each loaded by a class of N students at once for each N of
+# BENCH_CLASS_STUDENTS, the server's CPU per request read from its container's cgroup; then
+# course_auth once more under py-spy (where its time goes). Writes bench/results/class.json.
 BENCH_CLASS_STUDENTS ?= 30,100
-bench-class: venv collection-link images
+bench-class: test-venv collection-link images
 	$(BIN)/python bench/class_bench.py --students $(BENCH_CLASS_STUDENTS)
 
 build: venv

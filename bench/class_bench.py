@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Benchmark: a whole class logging to ONE MLflow server at the same moment, in five shapes.
+"""Benchmark: a whole class logging to ONE MLflow server at the same moment, in six shapes.
 
 One podman container (Debian 13, systemd, named class-bench-server) is provisioned with the
 role labroom.mlflow.mlflow_server through ansible-playbook (podman connection), once per
@@ -11,6 +11,8 @@ settings; the venv stays, so later shapes install little):
   per_pc_auth  sqlite      1        basic
   course       postgresql  4        none    a local PostgreSQL installed by the role
   course_auth  postgresql  4        basic   MLflow itself (mlflow_server_tls none, insecure_ok)
+  course_auth_mlflow_pool
+               postgresql  4        basic   the same with MLflow's pool sizes (5 + 10), not the role's (15 + 5)
   course_auth_tls  postgresql  4    basic   behind the HTTPS front (nginx, the room's own CA),
                                             as the role sets a course server up by default
 
@@ -65,6 +67,7 @@ work tree, e.g. to measure HEAD while the work tree is being edited.
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import math
 import os
@@ -110,6 +113,10 @@ SHAPES = {
     "per_pc_auth": {"backend": "sqlite", "workers": 1, "auth": "basic", "tls": "none"},
     "course": {"backend": "postgresql", "workers": 4, "auth": "none", "tls": "none"},
     "course_auth": {"backend": "postgresql", "workers": 4, "auth": "basic", "tls": "none"},
+    # The same with MLflow's own pool sizes (5 + 10) instead of the role's (15 + 5): what the
+    # role's larger pool saves (connections opened and closed at every peak).
+    "course_auth_mlflow_pool": {"backend": "postgresql", "workers": 4, "auth": "basic", "tls": "none",
+                                "vars": {"mlflow_server_db_pool_size": 5, "mlflow_server_db_max_overflow": 10}},
     # The course server as the role sets it up by default: the HTTPS front (nginx, the room's own
     # CA) before MLflow, which listens on the loopback only. Students trust the CA.
     "course_auth_tls": {"backend": "postgresql", "workers": 4, "auth": "basic", "tls": "own_ca"},
@@ -143,6 +150,8 @@ RATIO_PAIRS = (
     ("course_auth_vs_course", "course_auth", "course"),
     ("per_pc_auth_vs_per_pc", "per_pc_auth", "per_pc"),
     ("course_auth_vs_per_pc", "course_auth", "per_pc"),
+    # The role's pool (15 + 5) against MLflow's (5 + 10), with auth.
+    ("course_auth_vs_course_auth_mlflow_pool", "course_auth", "course_auth_mlflow_pool"),
     # What the HTTPS front costs (TLS, nginx's proxying) over MLflow with auth alone.
     ("course_auth_tls_vs_course_auth", "course_auth_tls", "course_auth"),
 )
@@ -211,6 +220,13 @@ def parse_args(argv=None):
                         help="seconds a load run may take; students still going then count as failed (default: %(default)s)")
     parser.add_argument("--request-timeout", type=float, default=30.0,
                         help="seconds one request may take before it counts as a timeout (default: %(default)s)")
+    parser.add_argument("--profile", default="course_auth",
+                        help="after this shape's load runs, one more at the smallest N with py-spy recording the "
+                             "server's processes: where its time goes (default: %(default)s; '' for none)")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", dest="overrides",
+                        help="a role variable for every shape (VALUE read as YAML), e.g. mlflow_server_workers=2, to try "
+                             "a setting; it wins over a shape's own (course_auth_mlflow_pool's pool sizes too); recorded "
+                             "in the JSON (repeatable)")
     parser.add_argument("--keep", action="store_true", help="leave the container running at the end")
     parser.add_argument("--ref", default=None,
                         help="provision with the collection as committed at this git ref (git archive into a temporary "
@@ -225,9 +241,26 @@ def parse_args(argv=None):
         args.students = counts(args.students)
     except ValueError:
         parser.error("--students takes class sizes of at least 1, separated by commas: 30,100")
+    try:
+        args.overrides = overrides(args.overrides)
+    except ValueError as exc:
+        parser.error("--set takes NAME=VALUE with NAME a role variable (mlflow_server_...): %s" % exc)
+    if args.profile and args.profile not in SHAPES:
+        parser.error("--profile takes one shape among %s, or '' for none" % ", ".join(SHAPES))
     if args.deadline <= 0 or args.request_timeout <= 0:
         parser.error("--deadline and --request-timeout take a number of seconds above 0")
     return args
+
+
+def overrides(items):
+    """--set's NAME=VALUE items -> {NAME: VALUE read as YAML}; ValueError naming a bad one."""
+    found = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.startswith("mlflow_server_") or not name.replace("_", "").isalnum():
+            raise ValueError(item)
+        found[name] = yaml.safe_load(value)
+    return found
 
 
 def make_password(length=PASSWORD_LENGTH, rng=secrets):
@@ -250,6 +283,7 @@ def shape_vars(shape, admin_password, students, credentials_dir, public_url=""):
         "mlflow_server_backend": settings["backend"],
         "mlflow_server_workers": settings["workers"],
         "mlflow_server_auth": settings["auth"],
+        **settings.get("vars", {}),
     }
     if settings["tls"] != "none":
         # The front listens in the container on the port the URL names (published as itself):
@@ -425,12 +459,15 @@ def ratios(runs):
                 continue
             found["%s_p95_at_%d" % (name, a["students"])] = ratio(a["p95_s"], b["p95_s"])
             found["%s_requests_per_s_at_%d" % (name, a["students"])] = ratio(a["requests_per_s"], b["requests_per_s"])
+            # The server's own cost: CPU seconds per request (the container's cgroup).
+            found["%s_server_cpu_per_request_at_%d" % (name, a["students"])] = ratio(
+                (a.get("cpu") or {}).get("server_cpu_ms_per_request"), (b.get("cpu") or {}).get("server_cpu_ms_per_request"))
     return found
 
 
-TABLE_HEADER = ("shape", "N", "runs ok", "runs/s", "req/s", "p50 s", "p95 s", "max s", "errors", "RSS server MB",
-                "RSS postgres MB")
-TABLE_FORMAT = "%-12s %4s %8s %7s %7s %7s %7s %7s  %-30s %13s %15s"
+TABLE_HEADER = ("shape", "N", "runs ok", "runs/s", "req/s", "p50 s", "p95 s", "max s", "srv ms/req", "errors",
+                "RSS server MB", "RSS postgres MB")
+TABLE_FORMAT = "%-12s %4s %8s %7s %7s %7s %7s %7s %10s  %-30s %13s %15s"
 
 
 def _cell(value, pattern="%.2f"):
@@ -449,7 +486,8 @@ def table_row(figures):
     return TABLE_FORMAT % (
         figures["shape"], figures["students"], "%d/%d" % (figures["runs_ok"], figures["students"]),
         _cell(figures["runs_per_s"]), _cell(figures["requests_per_s"], "%.1f"), _cell(figures["p50_s"], "%.3f"),
-        _cell(figures["p95_s"]), _cell(figures["max_s"]), errors_cell(figures),
+        _cell(figures["p95_s"]), _cell(figures["max_s"]),
+        _cell((figures.get("cpu") or {}).get("server_cpu_ms_per_request"), "%.1f"), errors_cell(figures),
         _cell(rss.get("mlflow"), "%.0f"), _cell(rss.get("postgres"), "%.0f"))
 
 
@@ -638,9 +676,10 @@ def observed_shape(argv, answer_without_credentials, front_active=False):
     }
 
 
-def shape_mismatches(shape, observed):
-    """Sentences for each setting of the shape the server does not run with."""
-    wanted = SHAPES[shape]
+def shape_mismatches(shape, observed, workers=None):
+    """Sentences for each setting of the shape the server does not run with (workers: a
+    --set mlflow_server_workers in place of the shape's)."""
+    wanted = dict(SHAPES[shape], **({"workers": workers} if workers is not None else {}))
     found = []
     for key in ("backend", "workers", "auth", "tls"):
         if observed.get(key) != wanted[key]:
@@ -683,7 +722,7 @@ def settle(base_url, account=None, timeout=90):
     return None
 
 
-def check_shape(shape, base_url, students):
+def check_shape(shape, base_url, students, workers=None):
     """(observed settings, [reasons the server does not run the shape as asked])."""
     wait_healthy(base_url)
     try:
@@ -694,7 +733,7 @@ def check_shape(shape, base_url, students):
     front = in_container("systemctl is-active nginx", check=False).stdout.strip() == "active"
     observed = observed_shape(server_command_line(), status, front)
     observed["settings"] = server_settings()
-    problems = shape_mismatches(shape, observed)
+    problems = shape_mismatches(shape, observed, workers)
     if SHAPES[shape]["auth"] == "basic" and not problems:
         first = students[0]
         answer = requests.get(base_url + "/api/2.0/mlflow/experiments/get-by-name",
@@ -835,8 +874,133 @@ class RssSampler(threading.Thread):
         return {("mlflow" if user == SERVER_USER else user): mb for user, mb in self.peak.items()}
 
 
-def load(shape, n, base_url, accounts, deadline_s, request_timeout):
-    """N students at once; the load run's figures."""
+# Summed over the container's live processes by user: utime + stime, and cutime + cstime (the
+# children each has waited for: PostgreSQL's backends that ended, counted by the postmaster),
+# in seconds. The CPU of the processes that ended whose parent also ended is not in it (the
+# container's cgroup total is: the authoritative figure; this only splits it).
+CPU_BY_USER = r"""
+import os, pwd
+tick = os.sysconf("SC_CLK_TCK")
+found = {}
+for pid in os.listdir("/proc"):
+    if not pid.isdigit():
+        continue
+    try:
+        with open("/proc/%s/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        uid = os.stat("/proc/" + pid).st_uid
+    except OSError:
+        continue
+    try:
+        user = pwd.getpwuid(uid).pw_name
+    except KeyError:
+        user = str(uid)
+    found[user] = found.get(user, 0) + sum(int(v) for v in fields[11:15])
+for user, ticks in sorted(found.items()):
+    print(user, ticks / float(tick))
+"""
+
+
+def cgroup_cpu_file(container=CONTAINER):
+    """The file that holds the container's CPU usage: cgroup v1's cpuacct.usage (nanoseconds)
+    or cgroup v2's cpu.stat (usage_usec)."""
+    path = sh("podman", "inspect", "-f", "{{.State.CgroupPath}}", container).stdout.strip().lstrip("/")
+    if not path:
+        # The root's file would measure the whole machine, not the container.
+        raise RuntimeError("podman names no cgroup for %s" % container)
+    for candidate in (Path("/sys/fs/cgroup/cpuacct") / path / "cpuacct.usage", Path("/sys/fs/cgroup") / path / "cpu.stat"):
+        if candidate.exists():
+            return candidate
+    raise RuntimeError("no CPU accounting file for %s's cgroup %s (cgroup v1 cpuacct or v2 cpu.stat)" % (container, path))
+
+
+def cgroup_cpu_seconds(path):
+    """CPU seconds the cgroup has used, from cpuacct.usage (v1) or cpu.stat (v2)."""
+    text = Path(path).read_text()
+    if Path(path).name == "cpu.stat":
+        for line in text.splitlines():
+            key, _sep, value = line.partition(" ")
+            if key == "usage_usec":
+                return int(value) / 1e6
+        raise RuntimeError("%s has no usage_usec line" % path)
+    return int(text.strip()) / 1e9
+
+
+def cpu_by_user(output):
+    """CPU_BY_USER's output -> {user: seconds}."""
+    found = {}
+    for line in output.splitlines():
+        parts = line.split()
+        if len(parts) == 2:
+            try:
+                found[parts[0]] = float(parts[1])
+            except ValueError:
+                continue
+    return found
+
+
+def machine_busy_seconds(stat_text):
+    """CPU seconds the machine has been busy (every state but idle and iowait), all cores, from
+    /proc/stat's first line."""
+    fields = [int(v) for v in stat_text.splitlines()[0].split()[1:]]
+    busy = sum(fields[:8]) - fields[3] - fields[4]  # user nice system idle iowait irq softirq steal
+    return busy / float(os.sysconf("SC_CLK_TCK"))
+
+
+class CpuMeter:
+    """The CPU of one load run, read before and after it: the server's container (its cgroup:
+    MLflow, PostgreSQL, the front, systemd), split by user (mlflow, postgres, www-data...), the
+    load generator (this process: the students' threads), the children this process waited for
+    meanwhile (the RSS sampler's podman exec; the `ps` it runs in the container, a few
+    milliseconds a second, is in the server's figure), and the whole machine."""
+
+    def __init__(self, cgroup_file):
+        self.cgroup_file = cgroup_file
+
+    def read(self, before=True):
+        """One reading. The split by user runs a script in the container (podman exec): before
+        the load it runs first, after the load last, so that its own CPU is not in the
+        container's figure."""
+        by_user = self.by_user() if before else None
+        times = os.times()
+        found = {"server": cgroup_cpu_seconds(self.cgroup_file),
+                 "generator": times.user + times.system,
+                 "children": times.children_user + times.children_system,
+                 "machine": machine_busy_seconds(Path("/proc/stat").read_text()),
+                 "at": time.monotonic()}
+        found["by_user"] = by_user if before else self.by_user()
+        return found
+
+    @staticmethod
+    def by_user():
+        return cpu_by_user(in_container("python3 -c %s" % shlex.quote(CPU_BY_USER), check=False).stdout)
+
+    @staticmethod
+    def figures(before, after, requests_served):
+        """The load run's CPU figures from two readings."""
+        server = after["server"] - before["server"]
+        # A user absent from the reading before (its processes all started during the load)
+        # counts from 0; with no reading before at all (the script failed), no split.
+        users = {user: round(after["by_user"][user] - before["by_user"].get(user, 0.0), 2)
+                 for user in after["by_user"] if after["by_user"][user] - before["by_user"].get(user, 0.0) >= 0.01
+                 } if before["by_user"] else {}
+        machine = after["machine"] - before["machine"]
+        generator = after["generator"] - before["generator"]
+        return {
+            "server_cpu_s": round(server, 2),
+            "server_cpu_by_user_s": users,
+            "generator_cpu_s": round(generator, 2),
+            "sampler_cpu_s": round(after["children"] - before["children"], 2),
+            "machine_busy_s": round(machine, 2),
+            "machine_capacity_s": round((after["at"] - before["at"]) * (os.cpu_count() or 1), 2),
+            "generator_share": round(generator / machine, 3) if machine > 0 else None,
+            "server_cpu_ms_per_request": round(1000.0 * server / requests_served, 2) if requests_served else None,
+            "requests_per_server_core_s": round(requests_served / server, 1) if server > 0 else None,
+        }
+
+
+def load(shape, n, base_url, accounts, deadline_s, request_timeout, meter=None):
+    """N students at once; the load run's figures (with meter, a CpuMeter: its CPU too)."""
     students = [Student(index=i + 1) for i in range(n)]
     if SHAPES[shape]["auth"] == "basic":
         for student, account in zip(students, accounts):
@@ -850,6 +1014,7 @@ def load(shape, n, base_url, accounts, deadline_s, request_timeout):
                                 args=(s, base_url, shape, n, barrier, deadline, request_timeout)) for s in students]
     for thread in threads:
         thread.start()
+    cpu_before = meter.read() if meter else None
     sampler = RssSampler()
     sampler.start()
     # Set before the barrier lets the students go: each reads it before its first request.
@@ -863,13 +1028,112 @@ def load(shape, n, base_url, accounts, deadline_s, request_timeout):
     ended = time.monotonic()
     wall = min(ended, deadline[0]) - start if any(t.is_alive() for t in threads) else ended - start
     peak = sampler.stop()
+    cpu_after = meter.read(before=False) if meter else None
     snapshot = [Student(index=s.index, requests=s.requests, latencies=list(s.latencies), errors=Counter(s.errors),
                         error_samples=dict(s.error_samples), failed_requests=Counter(s.failed_requests),
                         current=s.current, outcome=s.outcome) for s in students]
     figures = summarize(shape, snapshot, wall, peak_rss=peak, idle_rss=idle)
     # The machine's load just before (other jobs share the cores with the server and the students).
     figures["loadavg_1min_before"] = loadavg
+    if meter:
+        # Every request sent had the server's attention (answered, refused or timed out).
+        figures["cpu"] = CpuMeter.figures(cpu_before, cpu_after, figures["requests"])
     return figures
+
+
+# --- where a worker's time goes: py-spy -----------------------------------------------------------
+
+# What each sampled stack is charged to: the first of these found anywhere in it (so the
+# database work auth asks for counts as auth's), else "other" (uvicorn, Starlette, Flask, the
+# handler's own Python). Markers are py-spy's short file names.
+PROFILE_AREAS = (
+    ("auth: password hash check", ("check_password_hash", "_hash_internal", "scrypt", "pbkdf2")),
+    ("auth: users, grants, permission checks", ("mlflow/server/auth/",)),
+    ("tracking store (SQL)", ("mlflow/store/tracking/", "mlflow/store/db/")),
+    ("artifacts", ("mlflow/store/artifact/", "artifact_repo")),
+    ("request handlers", ("mlflow/server/handlers.py",)),
+    ("Flask and Werkzeug", ("flask/", "werkzeug/")),
+    ("uvicorn, Starlette, anyio (the ASGI server and its WSGI bridge)",
+     ("uvicorn/", "starlette/", "anyio/", "fastapi/", "h11/", "asyncio/")),
+)
+
+
+def stack_frames(stack):
+    """A folded stack's frames, without py-spy's process labels (`process 12:"<command line>"`,
+    whose command line may hold ';'; a worker's stack starts with its parent's label, then
+    its own)."""
+    while stack.startswith("process "):
+        end = stack.find('";')
+        stack = stack[end + 2:] if end >= 0 else ""
+    return [frame for frame in stack.split(";") if frame]
+
+
+def profile_summary(folded, top=15):
+    """py-spy's raw (folded) output -> samples, the share of each area (PROFILE_AREAS), and the
+    functions with the most samples of their own (self) and in their stack (inclusive)."""
+    total = 0
+    areas, own, inclusive = Counter(), Counter(), Counter()
+    for line in folded.splitlines():
+        stack, _sep, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        count = int(count)
+        total += count
+        frames = stack_frames(stack)
+        area = next((name for name, markers in PROFILE_AREAS
+                     if any(marker in frame for frame in frames for marker in markers)), "other")
+        areas[area] += count
+        if frames:
+            own[frames[-1]] += count
+        for frame in set(frames):
+            inclusive[frame] += count
+
+    def share(counter, limit=None):
+        return [{"function": name, "samples": value, "share": round(value / total, 3)}
+                for name, value in counter.most_common(limit)] if total else []
+
+    return {"samples": total, "areas": share(areas), "top_self": share(own, top),
+            "top_inclusive": share(inclusive, top)}
+
+
+def host_pid(container_pid):
+    """The controller's pid of a process of the container (podman top's hpid)."""
+    for line in sh("podman", "top", CONTAINER, "hpid", "pid").stdout.splitlines()[1:]:
+        parts = line.split()
+        if len(parts) == 2 and parts[1] == str(container_pid):
+            return parts[0]
+    raise RuntimeError("no process %s in %s" % (container_pid, CONTAINER))
+
+
+def profiled_load(shape, n, base_url, accounts, args, directory, meter):
+    """One more load run of the shape with py-spy recording the server's processes (the
+    service's main process and its workers, 100 samples a second, without pausing them, only
+    the threads that hold the GIL: the Python work, not the threads that wait):
+    (the run's figures, the profile's summary, the folded stacks). Not one of the measured
+    runs: sampling costs the server CPU."""
+    spy = Path(sys.executable).parent / "py-spy"
+    if not spy.exists():
+        raise RuntimeError("py-spy is not in the controller's venv (make test-venv installs it)")
+    main_pid = in_container("systemctl show -p MainPID --value %s" % shlex.quote(SERVICE)).stdout.strip()
+    folded = Path(directory) / ("profile-%s.txt" % shape)
+    recorder = subprocess.Popen([str(spy), "record", "--pid", host_pid(main_pid), "--subprocesses", "--nonblocking",
+                                 "--gil", "--function", "--rate", "100", "--format", "raw", "--output", str(folded)],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        time.sleep(3)  # py-spy finds the workers
+        settle(base_url, accounts[0] if SHAPES[shape]["auth"] == "basic" else None)
+        figures = load(shape, n, base_url, accounts, args.deadline, args.request_timeout, meter)
+    finally:
+        recorder.send_signal(signal.SIGINT)
+        try:
+            output = recorder.communicate(timeout=60)[0]
+        except subprocess.TimeoutExpired:
+            recorder.kill()
+            output = recorder.communicate()[0]
+    if not folded.exists():
+        raise RuntimeError("py-spy wrote no profile: %s" % short(" ".join(output.split())))
+    text = folded.read_text()
+    return figures, profile_summary(text), text
 
 
 # --- the whole run -------------------------------------------------------------------------------
@@ -900,6 +1164,28 @@ def conclusions(runs, not_measured):
     return lines
 
 
+def print_cpu(figures):
+    """The load run's CPU: the server's per request, and who else used the cores."""
+    cpu = figures.get("cpu")
+    if cpu:
+        print("   cpu: server %.1f s (%s) = %s ms per request, %s requests per server core second; load generator "
+              "%.1f s (%s of the machine's %.1f busy s), RSS sampler %.1f s" % (
+                  cpu["server_cpu_s"], " ".join("%s %.1f" % kv for kv in sorted(cpu["server_cpu_by_user_s"].items())),
+                  _cell(cpu["server_cpu_ms_per_request"], "%.1f"), _cell(cpu["requests_per_server_core_s"], "%.0f"),
+                  cpu["generator_cpu_s"], _cell(cpu["generator_share"], "%.2f"), cpu["machine_busy_s"],
+                  cpu["sampler_cpu_s"]), flush=True)
+
+
+def print_profile(found):
+    """Where the profiled server's samples went: by area, then the functions."""
+    print("   profile: %d samples; %s" % (found["samples"], ", ".join(
+        "%s %.0f%%" % (a["function"], 100 * a["share"]) for a in found["areas"])), flush=True)
+    for key in ("top_self", "top_inclusive"):
+        print("   %s:" % key)
+        for item in found[key][:10]:
+            print("     %5.1f%%  %s" % (100 * item["share"], item["function"][:150]))
+
+
 def print_errors(figures):
     """Which requests failed, and one message of each kind."""
     if figures["errors_by_request"]:
@@ -923,6 +1209,10 @@ def report(result, output):
         print(line)
     for key, value in result["ratios"].items():
         print("%-44s %s" % (key, "-" if value is None else value))
+    if result.get("profile") and "samples" in result["profile"]:
+        print("\nprofile of %s (%d students, py-spy on the server's processes):" % (
+            result["profile"]["shape"], result["profile"]["students"]))
+        print_profile(result["profile"])
     print("written: %s" % output, flush=True)
 
 
@@ -951,10 +1241,13 @@ def main(argv=None):
         "load": {"students": args.students, "requests_per_student": REQUESTS_PER_STUDENT, "params": PARAMS,
                  "metric_steps": METRIC_STEPS, "artifact_bytes": ARTIFACT_BYTES, "deadline_s": args.deadline,
                  "request_timeout_s": args.request_timeout, "target": base_url, "target_tls": tls_url,
+                 # Settings tried with --set, over every shape's own.
+                 "overrides": redacted(args.overrides),
                  "goal": "0 errors, p95 < %g s" % GOAL_P95_S},
         "shapes": {},
         "load_runs": [],
         "not_measured": {},
+        "profile": None,
     }
     runs, not_measured = result["load_runs"], result["not_measured"]
     exit_code = 0
@@ -964,6 +1257,11 @@ def main(argv=None):
         with tempfile.TemporaryDirectory(prefix="class-bench-") as tmp:
             print("== container %s (%s), server published on %s" % (CONTAINER, IMAGE, base_url), flush=True)
             start_container(host_port, tls_port)
+            try:
+                meter = CpuMeter(cgroup_cpu_file())
+            except RuntimeError as exc:
+                meter = None
+                print("warning: no CPU figures in this run: %s" % exc, flush=True)
             inventory, playbook = write_inventory(tmp)
             collections_path = ROOT / ".ansible/collections"
             if args.ref:
@@ -973,7 +1271,7 @@ def main(argv=None):
             else:
                 result["collection"] = {"work_tree": str(ROOT)}
             for shape in args.shapes:
-                variables = shape_vars(shape, admin_password, accounts, credentials_dir, tls_url)
+                variables = dict(shape_vars(shape, admin_password, accounts, credentials_dir, tls_url), **args.overrides)
                 shape_url = tls_url if SHAPES[shape]["tls"] != "none" else base_url
                 # The students trust the room's CA (requests reads REQUESTS_CA_BUNDLE), as the lab
                 # PCs do through MLFLOW_TRACKING_SERVER_CERT_PATH.
@@ -992,7 +1290,8 @@ def main(argv=None):
                           flush=True)
                     continue
                 try:
-                    observed, problems = check_shape(shape, shape_url, accounts)
+                    observed, problems = check_shape(shape, shape_url, accounts,
+                                                     args.overrides.get("mlflow_server_workers"))
                 except (RuntimeError, requests.RequestException, subprocess.SubprocessError) as exc:
                     observed, problems = {}, ["checking the server failed: %s" % short(" ".join(str(exc).split()))]
                 record["observed"] = observed
@@ -1008,14 +1307,31 @@ def main(argv=None):
                 for n in args.students:
                     print("-- %s: %d students at once (deadline %g s)" % (shape, n, args.deadline), flush=True)
                     settled = settle(shape_url, accounts[0] if SHAPES[shape]["auth"] == "basic" else None)
-                    figures = load(shape, n, shape_url, accounts, args.deadline, args.request_timeout)
+                    figures = load(shape, n, shape_url, accounts, args.deadline, args.request_timeout, meter)
                     figures["settle_s"] = settled
                     runs.append(figures)
                     if not printed_header:
                         print(TABLE_FORMAT % TABLE_HEADER)
                         printed_header = True
                     print(table_row(figures), flush=True)
+                    print_cpu(figures)
                     print_errors(figures)
+                if shape == args.profile:
+                    n = args.students[0]
+                    print("-- %s: %d students at once, profiled with py-spy (not a measured run)" % (shape, n), flush=True)
+                    try:
+                        figures, summary, folded = profiled_load(shape, n, shape_url, accounts, args, tmp, meter)
+                    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+                        result["profile"] = {"shape": shape, "students": n, "error": short(str(exc))}
+                        print("   profile: not taken: %s" % short(str(exc)), flush=True)
+                        continue
+                    # The stacks themselves, for a flame graph (gzip: several MB of text).
+                    stacks = output.parent / ("class-profile-%s.folded.gz" % shape)
+                    stacks.parent.mkdir(parents=True, exist_ok=True)
+                    stacks.write_bytes(gzip.compress(folded.encode()))
+                    result["profile"] = {"shape": shape, "students": n, "load": figures, "folded_stacks": stacks.name,
+                                         **summary}
+                    print_profile(result["profile"])
         if not_measured:
             exit_code = 1
     except KeyboardInterrupt:

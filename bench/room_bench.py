@@ -31,11 +31,17 @@ between the cache and the PCs are subtracted; over SSH, the controller's SSH tra
 recorded as ssh_bytes), the re-run time and changed count, and per PC the server's RSS and
 the seconds from (re)start to a healthy /health.
 
+--repeat K (default 3): uv_commands and role run K cold runs each, interleaved (uv role, role
+uv, uv role, ...: each pair in the other order), each in a fresh room; the first of each is the
+full run above, the others stop after the cold run. "interleaved" in the JSON: each one's wall
+times, the uv install's own seconds (the slowest PC's: uv_commands' step, the role's command
+delta) and the rest, each with its median and spread, and the ratios of the medians.
+
 --scale 1,3,6: after the variants, role_cache (over SSH) once more for each room size N
 (the main run's figures when N is --hosts): wall time, upstream and cache bytes, re-run,
 tasks per host, under "scale" in the JSON.
 
-  make bench                      # N=3, then --scale 1,3,6 (BENCH_HOSTS, BENCH_SCALE)
+  make bench                      # N=3, --repeat 3, then --scale 1,3,6 (BENCH_HOSTS, BENCH_REPEAT, BENCH_SCALE)
   python bench/room_bench.py --hosts 5 --variants role,role_cache
   python bench/room_bench.py --hosts 1 --variants role_cache --scale 1,2
 """
@@ -83,6 +89,10 @@ SSH_COUNTERS = """table inet labroom_bench {
 """
 # nftables counts IP packets; the interface counters count Ethernet frames, 14 bytes more each.
 ETHERNET_HEADER = 14
+# uv_commands' install: the role's command and flags (roles/mlflow_server/vars/main.yml,
+# _mlflow_server_uv_argv), with the role's uv release (installed before it, pinned the same).
+UV_PIN = "uv==%s" % DEFAULTS["mlflow_server_uv_version"]
+UV_INSTALL = ".venv/bin/uv pip install --python .venv/bin/python --compile-bytecode --native-tls"
 # A school's uplink, for the column that says what the upstream bytes would cost there.
 UPLINK_BITS_PER_S = 100e6
 
@@ -262,15 +272,16 @@ def parallel(function, hosts):
 
 # --- commands by hand ---------------------------------------------------------------------
 
-def by_hand(prefix, count, installer):
-    """The handout's steps (pip, handout flags) or the same with uv and the role's flags."""
+def by_hand(prefix, count, installer, cold_only=False):
+    """The handout's steps (pip, handout flags) or the same with uv and the role's flags.
+    cold_only (the interleaved repeats): the cold run and its steps' seconds, nothing after."""
     requirements = " ".join(shlex.quote(p) for p in PACKAGES)
     if installer == "pip":
         install = ".venv/bin/pip install --disable-pip-version-check --progress-bar off %s" % requirements
         flags = ""
     else:
-        install = (".venv/bin/pip install --disable-pip-version-check --progress-bar off uv && "
-                   ".venv/bin/uv pip install --native-tls --compile-bytecode --python .venv/bin/python %s" % requirements)
+        install = (".venv/bin/pip install --disable-pip-version-check --progress-bar off %s && %s %s"
+                   % (UV_PIN, UV_INSTALL, requirements))
         flags = " --workers 1"
     server = (
         "cd %s && MLFLOW_SERVER_ENABLE_JOB_EXECUTION=%s nohup .venv/bin/mlflow server --host 0.0.0.0 --port %d "
@@ -280,10 +291,25 @@ def by_hand(prefix, count, installer):
     )
 
     def provision(name):
-        in_host(name, "mkdir -p %s && cd %s && python3 -m venv .venv && %s && mkdir -p mlruns_db mlartifacts"
-                % (LAB, LAB, install))
+        """The PC's steps; the seconds of each (the same split as the role's tasks)."""
+        steps, started = {}, time.monotonic()
+        if installer == "pip":
+            in_host(name, "mkdir -p %s && cd %s && python3 -m venv .venv && %s && mkdir -p mlruns_db mlartifacts"
+                    % (LAB, LAB, install))
+            steps["install_s"] = round(time.monotonic() - started, 1)
+        else:
+            in_host(name, "mkdir -p %s && cd %s && python3 -m venv .venv && .venv/bin/pip install "
+                    "--disable-pip-version-check --progress-bar off %s && mkdir -p mlruns_db mlartifacts"
+                    % (LAB, LAB, UV_PIN))
+            steps["venv_and_uv_s"] = round(time.monotonic() - started, 1)
+            mark = time.monotonic()
+            in_host(name, "cd %s && %s %s" % (LAB, UV_INSTALL, requirements))
+            steps["install_s"] = round(time.monotonic() - mark, 1)
+        mark = time.monotonic()
         in_host(name, server)
         poll_health(name)
+        steps["start_to_healthy_s"] = round(time.monotonic() - mark, 1)
+        return steps
 
     def restart(name):
         # "[m]lflow": the pattern must not match this shell's own command line.
@@ -297,9 +323,13 @@ def by_hand(prefix, count, installer):
     with Room(prefix, count) as room:
         before = room.counters()
         started = time.monotonic()
-        parallel(provision, room.pcs)
+        steps = parallel(provision, room.pcs)
         wall = time.monotonic() - started
         upstream = room.upstream_bytes(before, room.counters())
+        cold = {"hosts": count, "transport": "podman", "wall_to_healthy_s": round(wall, 1), "upstream_bytes": upstream,
+                "steps": {n: steps[n] for n in room.pcs}}
+        if cold_only:
+            return cold
         # Re-running the same commands: the installer finds everything there.
         started = time.monotonic()
         parallel(lambda name: in_host(name, "cd %s && %s" % (LAB, install)), room.pcs)
@@ -308,10 +338,7 @@ def by_hand(prefix, count, installer):
         ready = {name: restart(name) for name in room.pcs}
         rss = {name: room.server_rss_mb(name) for name in room.pcs}
         return {
-            "hosts": count,
-            "transport": "podman",
-            "wall_to_healthy_s": round(wall, 1),
-            "upstream_bytes": upstream,
+            **cold,
             "rerun_s": round(rerun, 1),
             "rerun_changed": None,  # plain commands do not say whether they changed anything
             "server_rss_mb": [rss[n] for n in room.pcs],
@@ -321,16 +348,47 @@ def by_hand(prefix, count, installer):
 
 # --- the role -----------------------------------------------------------------------------
 
-def playbook(inventory, playbook_path, report_dir, env=None):
+def playbook(inventory, playbook_path, report_dir, env=None, all_tasks=False):
     """Run a playbook over the room; (wall seconds, changed count summed over the hosts, where
     the time went: PlaybookRun.profile())."""
+    before = os.times()
     run = run_playbook(playbook_path, inventories=[inventory], args=["-e", "mlflow_report_dir=%s" % report_dir],
                        env={"ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_FORKS": "10",
                             "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".ansible/collections"), **(env or {})},
                        timeout=3600)
     if run.rc != 0:
         raise RuntimeError("%s failed:\n%s" % (playbook_path, run.text[-6000:]))
-    return run.elapsed, run.total_changed, run.profile()
+    after = os.times()
+    profile = run.profile()
+    in_order = profile.pop("tasks_in_order")
+    # The CPU the controller spent on the run (ansible-playbook, its forks and the SSH clients
+    # they waited for: the children this process waited for), on the same cores as the room's
+    # PCs; not the SSH ControlPersist masters, which outlive the run.
+    profile["controller_cpu_s"] = round(after.children_user + after.children_system
+                                        - before.children_user - before.children_system, 1)
+    # The uv install's own seconds on each PC (the command's delta, Ansible's part left out):
+    # the figure to set beside uv_commands' install step.
+    profile["install_command_s"] = command_seconds(run.document, "Install the packages with uv")
+    if all_tasks:
+        # Every task's seconds in the order they ran (all hosts together): where a cold run's
+        # time beside the install goes.
+        profile["tasks"] = [[task["task"], task["s"]] for task in in_order]
+    return run.elapsed, run.total_changed, profile
+
+
+def command_seconds(document, task_name):
+    """{host: seconds} of a command task's own run time (its result's delta), from a json
+    callback document; the task found by the end of its name (the role's prefix varies)."""
+    found = {}
+    for play in document.get("plays", []):
+        for task in play.get("tasks", []):
+            if task.get("task", {}).get("name", "").endswith(task_name):
+                for host, result in task.get("hosts", {}).items():
+                    delta = result.get("delta")
+                    if delta:
+                        hours, minutes, seconds = delta.split(":")
+                        found[host] = round(int(hours) * 3600 + int(minutes) * 60 + float(seconds), 1)
+    return found
 
 
 def room_inventory(path, room, transport, key=None):
@@ -358,10 +416,11 @@ def room_inventory(path, room, transport, key=None):
 
 
 def with_role(prefix, count, cache, results_dir, transport, key=None, rerun_podman=False, servers=True,
-              collect=False):
+              collect=False, cold_only=False):
     """The role over a fresh room. rerun_podman: time one more re-run through podman exec
     (an SSH room). servers=False (--scale): leave out the status run, the restarts, the RSS
-    and the cache's package set and resolution."""
+    and the cache's package set and resolution. cold_only (the interleaved repeats): the cold
+    run and its profile, nothing after."""
     with Room(prefix, count, cache=cache, ssh_key=key if transport == "ssh" else None) as room, \
             tempfile.TemporaryDirectory() as tmp:
         inventory = room_inventory(Path(tmp) / "room.yml", room, transport, key)
@@ -376,9 +435,13 @@ def with_role(prefix, count, cache, results_dir, transport, key=None, rerun_podm
 
         report_dir = results_dir / ("reports-%s" % prefix)
         before = room.counters()
-        wall, _changed, cold_profile = playbook(inventory, "playbooks/provision.yml", report_dir, env())
+        wall, _changed, cold_profile = playbook(inventory, "playbooks/provision.yml", report_dir, env(), all_tasks=True)
         after = room.counters()
         upstream = room.upstream_bytes(before, after)
+        if cold_only:
+            return {"hosts": count, "transport": transport, "wall_to_healthy_s": round(wall, 1),
+                    "upstream_bytes": upstream, "ssh_bytes": room.ssh_bytes(before, after) if transport == "ssh" else None,
+                    "profile": {"cold": cold_profile}}
         rerun, rerun_changed, rerun_profile = playbook(inventory, "playbooks/provision.yml", report_dir, env())
         profile = {"cold": cold_profile, "rerun": rerun_profile}
         figures = {
@@ -488,6 +551,48 @@ def resolution_bytes(cache):
     return int(in_host(cache, script).stdout.split()[-1])
 
 
+def spread(values):
+    """median, least, most and (most - least) / median in % of a list of seconds."""
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    median = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+    return {"runs": list(values), "median": round(median, 1), "min": ordered[0], "max": ordered[-1],
+            "spread_pct": round(100.0 * (ordered[-1] - ordered[0]) / median, 1) if median else None}
+
+
+def interleaved_summary(order, runs):
+    """The interleaved cold runs of uv_commands and role: each one's wall times with their
+    median and spread, the ratio of the medians, and the same split into the install (uv's own
+    seconds, the slowest PC of each run) and everything else (the wall time minus that)."""
+    def install(found):
+        if "steps" in found:
+            return max(step["install_s"] for step in found["steps"].values())
+        seconds = found["profile"]["cold"]["install_command_s"].values()
+        if not seconds:
+            # A renamed or skipped install task: no figure rather than an install of 0 s.
+            raise RuntimeError("the role's cold run has no 'Install the packages with uv' result to time")
+        return max(seconds)
+
+    summary = {"order": order}
+    for variant, found in runs.items():
+        walls = [f["wall_to_healthy_s"] for f in found]
+        installs = [install(f) for f in found]
+        summary[variant] = {"wall_s": spread(walls), "install_s": spread(installs),
+                            "rest_s": spread([round(w - i, 1) for w, i in zip(walls, installs)])}
+        if variant == "role":
+            summary[variant]["slowest_tasks"] = [f["profile"]["cold"]["slowest_tasks"][:6] for f in found]
+            # ansible-playbook's own CPU (and its forks'), on the PCs' cores.
+            controller = [f["profile"]["cold"].get("controller_cpu_s") for f in found]
+            if None not in controller:
+                summary[variant]["controller_cpu_s"] = spread(controller)
+        else:
+            summary[variant]["steps"] = [f["steps"] for f in found]
+    summary["ratio_of_medians"] = ratio(summary["role"]["wall_s"]["median"], summary["uv_commands"]["wall_s"]["median"])
+    summary["install_ratio_of_medians"] = ratio(summary["role"]["install_s"]["median"],
+                                                summary["uv_commands"]["install_s"]["median"])
+    return summary
+
+
 def ratio(a, b):
     return round(a / b, 2) if a is not None and b else None
 
@@ -563,6 +668,59 @@ def model_room(row, hosts=MODEL_HOSTS, forks=None, lan_bits_per_s=LAN_BITS_PER_S
     }
 
 
+# The school's uplinks the model compares (bits per second).
+MODEL_UPLINKS = (100e6, 1e9)
+
+
+def cache_lead_s(plays):
+    """Seconds before the first PC can start installing in a cache room: the first play and
+    the cache's play (the PCs' play starts when the cache has published what it holds)."""
+    find = next((s for name, s in plays.items() if name.startswith("Find out")), 0.0)
+    cache = next((s for name, s in plays.items() if "package cache" in name and name.startswith("Run")), 0.0)
+    return round(find + cache, 1)
+
+
+def model_uplinks(row, pc_upstream_bytes, hosts=MODEL_HOSTS, forks=None, uplinks=MODEL_UPLINKS,
+                  lan_bits_per_s=LAN_BITS_PER_S):
+    """A MODEL of a cold run of `hosts` PCs on real hardware behind a school's uplink, with and
+    without the room's cache, from measured parts: the one-PC cache room (`row`, a --scale row:
+    its plays' seconds, what the cache sent the PC, its upstream bytes) and what one PC pulls
+    from upstream without a cache (`pc_upstream_bytes`, the role variant's bytes per PC).
+
+    Assumptions, each stated: the one-PC play's time is the PC's own install (its CPU, its
+    disk); the cache's play is as measured here plus the time its upstream bytes take through
+    the uplink (pessimistic: here they came over this machine's connection in the same
+    seconds); without a cache every PC pulls its bytes through the shared uplink at once, so
+    the PCs' play is the longer of the install waves and all their bytes through the uplink;
+    with a cache, the longer of the waves and the cache's LAN link sending every PC its share.
+    Not modelled: devpi's CPU with 30 clients, upstream's own limits, slower PCs, and without a
+    cache each PC's own resolution against upstream (the one-PC play installed the cache's pins
+    without resolving), so the room without a cache is modelled a little fast."""
+    if forks is None:
+        forks = ansible_forks()
+    plays = row["plays_cold_s"]
+    find = next((s for name, s in plays.items() if name.startswith("Find out")), 0.0)
+    cache = next((s for name, s in plays.items() if "package cache" in name and name.startswith("Run")), 0.0)
+    pcs = next((s for name, s in plays.items() if name.startswith("Provision")), 0.0)
+    waves = -(-hosts // forks)
+    per_pc_lan = (row["cache_sent_bytes"] or 0) / row["hosts"]
+    found = []
+    for uplink in uplinks:
+        cache_upstream_s = row["upstream_bytes"] * 8 / uplink
+        lan_s = hosts * per_pc_lan * 8 / lan_bits_per_s
+        direct_s = hosts * pc_upstream_bytes * 8 / uplink
+        found.append({
+            "uplink_bits_per_s": uplink,
+            "with_cache_s": round(find + cache + cache_upstream_s + max(pcs * waves, lan_s), 1),
+            "with_cache_before_first_install_s": round(find + cache + cache_upstream_s, 1),
+            "with_cache_upstream_bytes": row["upstream_bytes"],
+            "without_cache_s": round(find + max(pcs * waves, direct_s), 1),
+            "without_cache_upstream_bytes": round(hosts * pc_upstream_bytes),
+        })
+    return {"model": True, "hosts": hosts, "from_measured_hosts": row["hosts"], "forks": forks,
+            "lan_bits_per_s": lan_bits_per_s, "pcs_play_one_pc_s": pcs, "uplinks": found}
+
+
 def ansible_forks():
     """forks from ansible.cfg (what an instructor's run uses), 5 (Ansible's default) without it."""
     found = re.search(r"^forks\s*=\s*(\d+)", (ROOT / "ansible.cfg").read_text(), re.MULTILINE)
@@ -585,12 +743,14 @@ def main():
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--scale", default="",
                         help="room sizes for role_cache after the variants, e.g. 1,3,6 (default: none)")
+    parser.add_argument("--repeat", type=int, default=int(os.environ.get("BENCH_REPEAT", "3")),
+                        help="cold runs of each of uv_commands and role, interleaved (default: %(default)s)")
     parser.add_argument("--output", default=str(ROOT / "bench/results/latest.json"))
     args = parser.parse_args()
     chosen = [v for v in args.variants.split(",") if v]
     unknown = sorted(set(chosen) - set(VARIANTS))
-    if unknown or args.hosts < 1:
-        parser.error("variants must be among %s and --hosts at least 1" % ", ".join(VARIANTS))
+    if unknown or args.hosts < 1 or args.repeat < 1:
+        parser.error("variants must be among %s, --hosts and --repeat at least 1" % ", ".join(VARIANTS))
     try:
         scale_sizes = sizes(args.scale)
     except ValueError:
@@ -598,21 +758,42 @@ def main():
     output = Path(args.output).resolve()  # the playbooks take relative folders from playbooks/
     output.parent.mkdir(parents=True, exist_ok=True)
 
-    figures, scale = {}, []
+    figures, scale, interleaved = {}, [], None
     with tempfile.TemporaryDirectory(prefix="labroom-bench-") as keys:
         key = ssh_key(keys) if scale_sizes or any(TRANSPORTS[v] == "ssh" for v in chosen) else None
-        for variant in chosen:
-            print("== %s: %d hosts, over %s" % (variant, args.hosts, TRANSPORTS[variant]), flush=True)
+
+        def run_variant(variant, cold_only=False):
+            print("== %s: %d hosts, over %s%s" % (variant, args.hosts, TRANSPORTS[variant],
+                                                  " (cold run only)" if cold_only else ""), flush=True)
             prefix = "bench-" + variant.replace("_", "")
             if variant == "handout":
-                figures[variant] = by_hand(prefix, args.hosts, "pip")
+                found = by_hand(prefix, args.hosts, "pip")
             elif variant == "uv_commands":
-                figures[variant] = by_hand(prefix, args.hosts, "uv")
+                found = by_hand(prefix, args.hosts, "uv", cold_only=cold_only)
             else:
-                figures[variant] = with_role(prefix, args.hosts, variant == "role_cache", output.parent,
-                                             TRANSPORTS[variant], key, rerun_podman=variant == "role",
-                                             collect=variant == "role")
-            print_variant(figures[variant])
+                found = with_role(prefix, args.hosts, variant == "role_cache", output.parent, TRANSPORTS[variant], key,
+                                  rerun_podman=variant == "role", collect=variant == "role", cold_only=cold_only)
+            print_variant(found)
+            return found
+
+        # uv_commands and role, interleaved: --repeat cold runs of each, each pair in the other
+        # order than the one before (uv role, role uv, uv role...), so that neither always goes
+        # first after the machine's other work or the proxy's warm-up; the first run of each is
+        # the full one (re-run, restarts, RSS, collect), the others stop after the cold run.
+        if "uv_commands" in chosen and "role" in chosen:
+            runs = {"uv_commands": [], "role": []}
+            order = []
+            for pair in range(args.repeat):
+                for variant in (("uv_commands", "role") if pair % 2 == 0 else ("role", "uv_commands")):
+                    found = run_variant(variant, cold_only=bool(runs[variant]))
+                    if not runs[variant]:
+                        figures[variant] = found
+                    runs[variant].append(found)
+                    order.append(variant)
+            interleaved = interleaved_summary(order, runs)
+        for variant in chosen:
+            if variant not in figures:
+                figures[variant] = run_variant(variant)
         # How the cached room grows: role_cache over SSH once per room size (the run above
         # stands for its own size).
         for count in scale_sizes:
@@ -640,7 +821,11 @@ def main():
         # One resolution against upstream: index pages and metadata, no wheel.
         "resolution_bytes": resolution,
         "variants": figures,
+        # uv_commands and role, --repeat cold runs each, interleaved (None without both).
+        "interleaved": interleaved,
         "ratios": {
+            # The goal's figure: the medians of the interleaved runs (the first pair's ratio below).
+            "role_vs_uv_commands_wall_medians": interleaved["ratio_of_medians"] if interleaved else None,
             "role_vs_uv_commands_wall": ratio(figures.get("role", {}).get("wall_to_healthy_s"),
                                               figures.get("uv_commands", {}).get("wall_to_healthy_s")),
             "handout_vs_role_wall": ratio(figures.get("handout", {}).get("wall_to_healthy_s"),
@@ -648,6 +833,10 @@ def main():
             # The same cold run over SSH and through podman exec.
             "role_vs_role_podman_wall": ratio(figures.get("role", {}).get("wall_to_healthy_s"),
                                               figures.get("role_podman", {}).get("wall_to_healthy_s")),
+            # Seconds before the first PC can install in the cache room (first play + the cache's).
+            "role_cache_before_first_install_s": cache_lead_s(
+                {p["play"]: p["s"] for p in figures["role_cache"]["profile"]["cold"]["plays"]})
+            if "role_cache" in figures else None,
             "role_cache_vs_role_wall": ratio(figures.get("role_cache", {}).get("wall_to_healthy_s"),
                                              figures.get("role", {}).get("wall_to_healthy_s")),
             "role_cache_upstream_vs_package_set": ratio(figures.get("role_cache", {}).get("upstream_bytes"), package_set),
@@ -662,6 +851,11 @@ def main():
         "scale": scale,
         # A MODEL of a 30-PC room on real hardware, from the smallest room of --scale.
         "model": model_room(min(scale, key=lambda row: row["hosts"])) if scale else None,
+        # The same room behind a 100 Mbit/s and a 1 Gbit/s uplink, with and without the cache
+        # (a MODEL; needs the role variant for a PC's bytes without a cache).
+        "model_uplinks": model_uplinks(min(scale, key=lambda row: row["hosts"]),
+                                       figures["role"]["upstream_bytes"] / figures["role"]["hosts"])
+        if scale and "role" in figures else None,
     }
     output.write_text(json.dumps(result, indent=2) + "\n")
 
@@ -673,6 +867,19 @@ def main():
             name, f["transport"], f["hosts"], f["wall_to_healthy_s"], f["upstream_bytes"] / 1e6, f["uplink_100mbit_s"],
             f["rerun_s"], "-" if f["rerun_changed"] is None else f["rerun_changed"], max(f["server_rss_mb"]),
             max(f["server_ready_s"])))
+    if interleaved:
+        print("\ninterleaved cold runs (%s):" % " ".join(interleaved["order"]))
+        for variant in ("uv_commands", "role"):
+            for part in ("wall_s", "install_s", "rest_s"):
+                found = interleaved[variant][part]
+                print("  %-12s %-10s median %6.1f  min %6.1f  max %6.1f  spread %5s%%  runs %s" % (
+                    variant, part, found["median"], found["min"], found["max"], found["spread_pct"], found["runs"]))
+        if "controller_cpu_s" in interleaved["role"]:
+            found = interleaved["role"]["controller_cpu_s"]
+            print("  role's controller CPU (ansible-playbook, forks, ssh): median %.1f s, runs %s" % (
+                found["median"], found["runs"]))
+        print("  role / uv_commands, ratio of medians: wall %s, install %s" % (
+            interleaved["ratio_of_medians"], interleaved["install_ratio_of_medians"]))
     collected = figures.get("role", {}).get("collect")
     if collected:
         print("collect.yml over %d PCs holding %d runs each: %.1f s, requests per PC %s, %s runs in runs.csv, changed %s" % (
@@ -715,6 +922,15 @@ def main():
                   m["hosts"], m["from_measured_hosts"], m["wall_to_healthy_s"], m["first_play_s"], m["cache_play_s"],
                   m["waves"], m["forks"], m["pcs_play_one_pc_s"], m["lan_bits_per_s"] / 1e9, m["cache_link_s"],
                   m["from_measured_hosts"], m["upstream_bytes"] / 1e6))
+    if result["model_uplinks"]:
+        m = result["model_uplinks"]
+        print("MODEL (not measured): %d PCs, forks=%d, from the %d-PC cache room and the role's bytes per PC:" % (
+            m["hosts"], m["forks"], m["from_measured_hosts"]))
+        for u in m["uplinks"]:
+            print("  uplink %5.1f Gbit/s: with the cache %6.0f s (first install after %4.0f s, %6.0f MB upstream); "
+                  "without %6.0f s (%6.0f MB upstream)" % (
+                      u["uplink_bits_per_s"] / 1e9, u["with_cache_s"], u["with_cache_before_first_install_s"],
+                      u["with_cache_upstream_bytes"] / 1e6, u["without_cache_s"], u["without_cache_upstream_bytes"] / 1e6))
     print("written: %s" % output)
 
 

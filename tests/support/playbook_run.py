@@ -77,8 +77,8 @@ class PlaybookRun:
 
     def profile(self, slowest=8):
         """Where the run's time went, from the json callback's start and end times: each play's
-        seconds, the slowest tasks (seconds, all hosts together) and, per host, how many tasks
-        ran on it (skipped ones not counted)."""
+        seconds, the slowest tasks (seconds, all hosts together), every task in the order it ran
+        (tasks_in_order) and, per host, how many tasks ran on it (skipped ones not counted)."""
         plays, tasks, per_host = [], [], {}
         for play in self.document.get("plays", []):
             plays.append({"play": play.get("play", {}).get("name", ""),
@@ -89,8 +89,10 @@ class PlaybookRun:
                 for host, result in task.get("hosts", {}).items():
                     if not result.get("skipped"):
                         per_host[host] = per_host.get(host, 0) + 1
+        in_order = list(tasks)
         tasks.sort(key=lambda t: -t["s"])
-        return {"plays": plays, "slowest_tasks": tasks[:slowest], "tasks_per_host": per_host}
+        return {"plays": plays, "slowest_tasks": tasks[:slowest], "tasks_per_host": per_host,
+                "tasks_in_order": in_order}
 
     def to_dict(self):
         """The run as plain data (to record in a JSON file)."""

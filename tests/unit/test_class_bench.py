@@ -329,7 +329,7 @@ def test_playbook_error_is_one_line():
 
 def test_parse_args_defaults():
     args = cb.parse_args([])
-    assert args.shapes == ["per_pc", "per_pc_auth", "course", "course_auth", "course_auth_tls"]
+    assert args.shapes == ["per_pc", "per_pc_auth", "course", "course_auth", "course_auth_mlflow_pool", "course_auth_tls"]
     assert args.students == [30, 100]
     assert args.deadline == 120.0
     assert args.request_timeout == 30.0
@@ -376,3 +376,162 @@ def test_ini_settings_leave_out_what_may_hold_a_secret():
 def test_blank_hides_every_password():
     text = "FAILED: user student002 password Abc123 rejected; admin Abc123XYZ"
     assert cb.blank(text, ["Abc123", "Abc123XYZ", ""]) == "FAILED: user student002 password <password> rejected; admin <password>"
+
+
+# --- the server's CPU per request ------------------------------------------------------------
+
+def test_cgroup_cpu_seconds_reads_v1_and_v2(tmp_path):
+    v1 = tmp_path / "cpuacct.usage"
+    v1.write_text("2500000000\n")
+    assert cb.cgroup_cpu_seconds(v1) == 2.5
+    v2 = tmp_path / "cpu.stat"
+    v2.write_text("usage_usec 1500000\nuser_usec 1000000\nsystem_usec 500000\n")
+    assert cb.cgroup_cpu_seconds(v2) == 1.5
+    (tmp_path / "empty").mkdir()
+    broken = tmp_path / "empty" / "cpu.stat"
+    broken.write_text("user_usec 1\n")
+    with pytest.raises(RuntimeError, match="usage_usec"):
+        cb.cgroup_cpu_seconds(broken)
+
+
+def test_cpu_by_user_parses_the_container_script_output():
+    assert cb.cpu_by_user("mlflow 12.5\npostgres 3.25\nroot x\n\nbad line here\n") == {"mlflow": 12.5, "postgres": 3.25}
+
+
+def test_machine_busy_seconds_leaves_out_idle_and_iowait():
+    tick = cb.os.sysconf("SC_CLK_TCK")
+    # user nice system idle iowait irq softirq steal guest guest_nice
+    line = "cpu  %d 0 %d 9999 777 0 %d 0 0 0\ncpu0 1 2 3\n" % (3 * tick, tick, tick)
+    assert cb.machine_busy_seconds(line) == 5.0
+
+
+def test_cpu_meter_figures_per_request_and_shares():
+    before = {"server": 10.0, "by_user": {"mlflow": 4.0, "postgres": 1.0}, "generator": 2.0, "children": 0.5,
+              "machine": 100.0, "at": 50.0}
+    after = {"server": 16.0, "by_user": {"mlflow": 8.5, "postgres": 2.5, "root": 0.001}, "generator": 5.0,
+             "children": 1.0, "machine": 110.0, "at": 55.0}
+    found = cb.CpuMeter.figures(before, after, 3000)
+    assert found["server_cpu_s"] == 6.0
+    # A user below 10 ms is left out; each user's own difference.
+    assert found["server_cpu_by_user_s"] == {"mlflow": 4.5, "postgres": 1.5}
+    assert found["generator_cpu_s"] == 3.0
+    assert found["sampler_cpu_s"] == 0.5
+    assert found["machine_busy_s"] == 10.0
+    assert found["generator_share"] == 0.3
+    assert found["server_cpu_ms_per_request"] == 2.0
+    assert found["requests_per_server_core_s"] == 500.0
+    assert found["machine_capacity_s"] == 5.0 * (cb.os.cpu_count() or 1)
+    # No request served: no per-request figure rather than a division by zero.
+    assert cb.CpuMeter.figures(before, after, 0)["server_cpu_ms_per_request"] is None
+
+
+def test_ratios_include_the_server_cpu_per_request():
+    def run(shape, ms):
+        found = cb.summarize(shape, [], 10.0)
+        found["cpu"] = {"server_cpu_ms_per_request": ms}
+        return found
+
+    found = cb.ratios([run("course", 10.0), run("course_auth", 25.0), run("per_pc", 8.0)])
+    assert found["course_auth_vs_course_server_cpu_per_request_at_0"] == 2.5
+    assert found["course_vs_per_pc_server_cpu_per_request_at_0"] == 1.25
+
+
+def test_table_row_shows_the_server_ms_per_request():
+    found = cb.summarize("course", [], 10.0)
+    # shape N runs-ok runs/s req/s p50 p95 max ms/req ...: the ninth cell.
+    assert cb.table_row(found).split()[8] == "-"
+    found["cpu"] = {"server_cpu_ms_per_request": 12.34}
+    assert cb.table_row(found).split()[8] == "12.3"
+
+
+# --- where the time goes: py-spy's folded stacks --------------------------------------------
+
+_UVICORN = ('process 9:"python -m uvicorn";process 10:"python -c from multiprocessing.spawn import spawn_main; '
+            'spawn_main()";run (uvicorn/main.py:1)')
+_AUTH = "_before_request (mlflow/server/auth/__init__.py:10)"
+_EXECUTE = "execute (sqlalchemy/engine/base.py:9)"
+FOLDED = "\n".join([
+    ";".join([_UVICORN, _AUTH, "check_password_hash (werkzeug/security.py:5)", "_hash_internal (werkzeug/security.py:2) 30"]),
+    ";".join([_UVICORN, _AUTH, "get_user (mlflow/server/auth/sqlalchemy_store.py:3)", _EXECUTE + " 20"]),
+    ";".join([_UVICORN, "_log_metric (mlflow/server/handlers.py:7)",
+              "log_metric (mlflow/store/tracking/sqlalchemy_store.py:4)", _EXECUTE + " 40"]),
+    ";".join([_UVICORN, "receive (starlette/middleware.py:1) 10"]),
+    "not a stack line",
+]) + "\n"
+
+
+def test_profile_summary_charges_each_stack_to_one_area():
+    found = cb.profile_summary(FOLDED)
+    assert found["samples"] == 100
+    areas = {a["function"]: a["share"] for a in found["areas"]}
+    # The auth store's SQL counts as auth's; the password check first.
+    assert areas == {"auth: password hash check": 0.3, "auth: users, grants, permission checks": 0.2,
+                     "tracking store (SQL)": 0.4,
+                     "uvicorn, Starlette, anyio (the ASGI server and its WSGI bridge)": 0.1}
+    assert found["top_self"][0] == {"function": "execute (sqlalchemy/engine/base.py:9)", "samples": 60, "share": 0.6}
+    inclusive = {t["function"]: t["samples"] for t in found["top_inclusive"]}
+    assert inclusive["run (uvicorn/main.py:1)"] == 100
+    assert inclusive["_before_request (mlflow/server/auth/__init__.py:10)"] == 50
+    # The process label (its command line holds a ';') is not a function.
+    assert not any("spawn_main" in name or name.startswith("process ") for name in inclusive)
+
+
+def test_profile_summary_of_nothing():
+    assert cb.profile_summary("") == {"samples": 0, "areas": [], "top_self": [], "top_inclusive": []}
+
+
+def test_parse_args_profile_takes_one_shape_or_none():
+    assert cb.parse_args([]).profile == "course_auth"
+    assert cb.parse_args(["--profile", ""]).profile == ""
+    with pytest.raises(SystemExit):
+        cb.parse_args(["--profile", "nope"])
+
+
+def test_overrides_are_role_variables_read_as_yaml():
+    assert cb.overrides(["mlflow_server_workers=2", "mlflow_server_auth_cache_ttl=0",
+                         "mlflow_server_environment={A: b}"]) == {
+        "mlflow_server_workers": 2, "mlflow_server_auth_cache_ttl": 0, "mlflow_server_environment": {"A": "b"}}
+    for bad in ("workers=2", "mlflow_server_workers", "mlflow_server_$x=1"):
+        with pytest.raises(ValueError):
+            cb.overrides([bad])
+    args = cb.parse_args(["--set", "mlflow_server_workers=2"])
+    assert args.overrides == {"mlflow_server_workers": 2}
+    with pytest.raises(SystemExit):
+        cb.parse_args(["--set", "nope=1"])
+
+
+def test_shape_mismatches_takes_the_workers_tried():
+    observed = {"backend": "postgresql", "workers": 2, "auth": "none", "tls": "none", "status_without_credentials": 200}
+    assert cb.shape_mismatches("course", observed, workers=2) == []
+    assert cb.shape_mismatches("course", observed) == ["asked workers=4, the server runs with 2"]
+
+
+def test_shape_vars_carry_a_shapes_own_settings():
+    found = cb.shape_vars("course_auth_mlflow_pool", "x" * 20, [{"username": "student001", "password": "p"}], "/tmp/c")
+    assert found["mlflow_server_db_pool_size"] == 5 and found["mlflow_server_db_max_overflow"] == 10
+    assert "mlflow_server_db_pool_size" not in cb.shape_vars("course_auth", "x" * 20, [], "/tmp/c")
+
+
+def test_cpu_by_user_script_reads_utime_to_cstime(tmp_path):
+    # The script's slice of /proc/<pid>/stat (after the command's ")"): fields 14-17, utime,
+    # stime, cutime, cstime. Run here against this process: the same order as os.times().
+    tick = cb.os.sysconf("SC_CLK_TCK")
+    fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+    mine = cb.os.times()
+    assert abs(int(fields[11]) / tick - mine.user) < 0.5
+    assert abs(int(fields[12]) / tick - mine.system) < 0.5
+    assert "fields[11:15]" in cb.CPU_BY_USER
+    found = cb.cpu_by_user(cb.subprocess.run([cb.sys.executable, "-c", cb.CPU_BY_USER], capture_output=True,
+                                             text=True, check=True).stdout)
+    assert found and all(seconds >= 0 for seconds in found.values())
+
+
+def test_cpu_meter_without_a_reading_before_gives_no_split():
+    before = {"server": 1.0, "by_user": {}, "generator": 0.0, "children": 0.0, "machine": 1.0, "at": 0.0}
+    after = {"server": 2.0, "by_user": {"mlflow": 500.0}, "generator": 0.0, "children": 0.0, "machine": 2.0, "at": 1.0}
+    assert cb.CpuMeter.figures(before, after, 10)["server_cpu_by_user_s"] == {}
+
+
+def test_stack_frames_without_a_closing_label():
+    assert cb.stack_frames('process 1:"python -c x; y') == []
+    assert cb.stack_frames("a (x.py:1);b (y.py:2)") == ["a (x.py:1)", "b (y.py:2)"]

@@ -330,5 +330,5 @@ def test_postgresql_serves_only_this_host_with_the_sized_connection_limit(host):
     assert listening and all(addr.startswith(("127.0.0.1:", "[::1]:")) for addr in
                              [line.split()[3] for line in listening.splitlines()]), listening
     limit = host.run("runuser -u postgres -- psql -Atc 'show max_connections'").stdout.strip()
-    # 4 workers x 2 engines (tracking, auth) x (5 + 10) + 20.
-    assert limit == "140"
+    # 4 workers x 2 engines (tracking, auth) x (15 + 5) + 20.
+    assert limit == "180"

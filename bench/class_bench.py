@@ -608,10 +608,17 @@ def short(text, limit=600):
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
+def service_main_pid():
+    """The container's pid of the service's main process (the `mlflow server` command), or
+    None when it does not run."""
+    pid = in_container("systemctl show -p MainPID --value %s" % shlex.quote(SERVICE)).stdout.strip()
+    return pid if pid and pid != "0" else None
+
+
 def server_command_line():
     """The argv of the service's main process (the `mlflow server` command)."""
-    pid = in_container("systemctl show -p MainPID --value %s" % shlex.quote(SERVICE)).stdout.strip()
-    if not pid or pid == "0":
+    pid = service_main_pid()
+    if pid is None:
         return []
     raw = in_container("cat /proc/%s/cmdline" % pid, check=False).stdout
     return [part for part in raw.split("\0") if part]
@@ -640,8 +647,8 @@ def ini_settings(text):
 def server_settings():
     """Pool variables of the server's environment, the auth config's settings, PostgreSQL's max_connections."""
     found = {}
-    pid = in_container("systemctl show -p MainPID --value %s" % shlex.quote(SERVICE)).stdout.strip()
-    if pid and pid != "0":
+    pid = service_main_pid()
+    if pid is not None:
         environ = in_container("cat /proc/%s/environ" % pid, check=False).stdout.split("\0")
         for item in environ:
             name, _sep, value = item.partition("=")
@@ -1114,7 +1121,9 @@ def profiled_load(shape, n, base_url, accounts, args, directory, meter):
     spy = Path(sys.executable).parent / "py-spy"
     if not spy.exists():
         raise RuntimeError("py-spy is not in the controller's venv (make test-venv installs it)")
-    main_pid = in_container("systemctl show -p MainPID --value %s" % shlex.quote(SERVICE)).stdout.strip()
+    main_pid = service_main_pid()
+    if main_pid is None:
+        raise RuntimeError("%s has no main process to profile" % SERVICE)
     folded = Path(directory) / ("profile-%s.txt" % shape)
     recorder = subprocess.Popen([str(spy), "record", "--pid", host_pid(main_pid), "--subprocesses", "--nonblocking",
                                  "--gil", "--function", "--rate", "100", "--format", "raw", "--output", str(folded)],

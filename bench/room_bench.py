@@ -635,6 +635,15 @@ MODEL_HOSTS = 30
 LAN_BITS_PER_S = 1e9
 
 
+def play_seconds(plays):
+    """{play name: seconds} of provision.yml -> (the first play's, the cache's, the PCs'), 0.0
+    for a play that did not run."""
+    find = next((s for name, s in plays.items() if name.startswith("Find out")), 0.0)
+    cache = next((s for name, s in plays.items() if "package cache" in name and name.startswith("Run")), 0.0)
+    pcs = next((s for name, s in plays.items() if name.startswith("Provision")), 0.0)
+    return find, cache, pcs
+
+
 def model_room(row, hosts=MODEL_HOSTS, forks=None, lan_bits_per_s=LAN_BITS_PER_S):
     """A modelled cold run of `hosts` PCs with a cache on real hardware, from one measured
     one-PC room (`row`, a --scale row): every PC installs on its own CPU, so the PCs' play
@@ -645,10 +654,7 @@ def model_room(row, hosts=MODEL_HOSTS, forks=None, lan_bits_per_s=LAN_BITS_PER_S
     stay the one-PC room's (every PC of one kind installs the same pins from the cache)."""
     if forks is None:
         forks = ansible_forks()
-    plays = row["plays_cold_s"]
-    find = next((s for name, s in plays.items() if name.startswith("Find out")), 0.0)
-    cache = next((s for name, s in plays.items() if "package cache" in name and name.startswith("Run")), 0.0)
-    pcs = next((s for name, s in plays.items() if name.startswith("Provision")), 0.0)
+    find, cache, pcs = play_seconds(row["plays_cold_s"])
     per_pc_bytes = (row["cache_sent_bytes"] or 0) / row["hosts"]
     waves = -(-hosts // forks)
     network = hosts * per_pc_bytes * 8 / lan_bits_per_s
@@ -675,8 +681,7 @@ MODEL_UPLINKS = (100e6, 1e9)
 def cache_lead_s(plays):
     """Seconds before the first PC can start installing in a cache room: the first play and
     the cache's play (the PCs' play starts when the cache has published what it holds)."""
-    find = next((s for name, s in plays.items() if name.startswith("Find out")), 0.0)
-    cache = next((s for name, s in plays.items() if "package cache" in name and name.startswith("Run")), 0.0)
+    find, cache, _pcs = play_seconds(plays)
     return round(find + cache, 1)
 
 
@@ -698,16 +703,13 @@ def model_uplinks(row, pc_upstream_bytes, hosts=MODEL_HOSTS, forks=None, uplinks
     without resolving), so the room without a cache is modelled a little fast."""
     if forks is None:
         forks = ansible_forks()
-    plays = row["plays_cold_s"]
-    find = next((s for name, s in plays.items() if name.startswith("Find out")), 0.0)
-    cache = next((s for name, s in plays.items() if "package cache" in name and name.startswith("Run")), 0.0)
-    pcs = next((s for name, s in plays.items() if name.startswith("Provision")), 0.0)
+    find, cache, pcs = play_seconds(row["plays_cold_s"])
     waves = -(-hosts // forks)
-    per_pc_lan = (row["cache_sent_bytes"] or 0) / row["hosts"]
+    # The cache's LAN link sending every PC its share: the same whatever the uplink.
+    lan_s = hosts * (row["cache_sent_bytes"] or 0) / row["hosts"] * 8 / lan_bits_per_s
     found = []
     for uplink in uplinks:
         cache_upstream_s = row["upstream_bytes"] * 8 / uplink
-        lan_s = hosts * per_pc_lan * 8 / lan_bits_per_s
         direct_s = hosts * pc_upstream_bytes * 8 / uplink
         found.append({
             "uplink_bits_per_s": uplink,

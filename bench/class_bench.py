@@ -96,7 +96,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 # The playbook runner and json-callback reader shared with the Molecule tests and room_bench.
 sys.path.insert(0, str(ROOT / "tests/support"))
-from playbook_run import run_playbook  # noqa: E402
+from playbook_run import run_playbook, source_state  # noqa: E402
 
 IMAGE = "localhost/labroom-debian-trixie:latest"
 CONTAINER = "class-bench-server"
@@ -1278,7 +1278,7 @@ def main(argv=None):
                 result["collection"] = {"ref": args.ref, "commit": commit}
                 print("== the collection as committed at %s (%s)" % (args.ref, commit[:12]), flush=True)
             else:
-                result["collection"] = {"work_tree": str(ROOT)}
+                result["collection"] = dict(source_state(), work_tree=str(ROOT))
             for shape in args.shapes:
                 variables = dict(shape_vars(shape, admin_password, accounts, credentials_dir, tls_url), **args.overrides)
                 shape_url = tls_url if SHAPES[shape]["tls"] != "none" else base_url

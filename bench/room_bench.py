@@ -98,7 +98,7 @@ UPLINK_BITS_PER_S = 100e6
 
 # The playbook runner and json-callback reader shared with the Molecule tests.
 sys.path.insert(0, str(ROOT / "tests/support"))
-from playbook_run import run_playbook  # noqa: E402
+from playbook_run import run_playbook, source_state  # noqa: E402
 
 # Polls /health from inside a container; prints the seconds it waited.
 HEALTH_POLL = (
@@ -817,6 +817,8 @@ def main():
         f["uplink_100mbit_s"] = round(f["upstream_bytes"] * 8 / UPLINK_BITS_PER_S, 1)
     result = {
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "image": IMAGE},
+        # The commit measured, and any file that differed from it.
+        "collection": source_state(),
         "mlflow_version": VERSION,
         "packages": PACKAGES,
         "package_set_bytes": package_set,

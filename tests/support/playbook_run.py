@@ -199,3 +199,15 @@ def run_command(argv, cwd=None, env=None, timeout=1800):
     done = subprocess.run(command, capture_output=True, text=True, env=environment, cwd=cwd, timeout=timeout,
                           check=False)
     return parse(command, done.returncode, done.stdout, done.stderr, time.monotonic() - started)
+
+
+def source_state(root=ROOT):
+    """The commit a run of the collection's code measured, and the files that differed from it
+    (``git status --porcelain``), for a benchmark's JSON: {"commit": sha or None, "modified": [...]}."""
+    def git(*argv):
+        done = subprocess.run(["git", "-C", str(root), *argv], capture_output=True, text=True, check=False)
+        return done.stdout if done.returncode == 0 else None
+    head = git("rev-parse", "HEAD")
+    status = git("status", "--porcelain", "--untracked-files=no")
+    return {"commit": head.strip() if head else None,
+            "modified": [line[3:] for line in (status or "").splitlines() if line.strip()]}

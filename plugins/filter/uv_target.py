@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """What a lab PC installs for, and which files a uv resolution for it needs.
 
-The filters are documented in uv_target.yml, uv_pinned_files.yml and uv_warm_problems.yml
+The filters are documented in uv_target.yml, pylock_files.yml and uv_warm_problems.yml
 beside this file.
 """
 
@@ -19,9 +19,6 @@ from ansible.errors import AnsibleFilterError
 # last, those of the last (wheels tagged for a newer glibc than 2.40 are rare).
 MANYLINUX_MINORS = (17, 28, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40)
 MACHINES = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64"}
-# uv's resolver log: one line for each distribution it looks at.
-SELECTING = re.compile(r"Selecting: (?P<name>[^\s=]+)==(?P<version>\S+) \[[^\]]*\] \((?P<file>[^)\s]+)\)")
-PIN = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?==(?P<version>[^\s;]+)")
 
 
 def python_platform(system, machine, libc="", libc_version=""):
@@ -63,32 +60,94 @@ def uv_target(probe):
     }
 
 
-def normalize(name):
-    """PEP 503's normalised project name."""
-    return re.sub(r"[-_.]+", "-", name).lower()
+def target_tags(python_version, python_platform, macos_version=""):
+    """The wheel tags a PC of this kind accepts, the installer's favourite first (as
+    packaging.tags.sys_tags orders them for CPython), or None when the kind is not known well
+    enough to say (the cache host's own, or a platform uv has no name for)."""
+    from packaging import tags  # pylint: disable=import-outside-toplevel
+    found = re.match(r"^(\d+)\.(\d+)$", python_version or "")
+    linux = re.match(r"^(x86_64|aarch64)-manylinux_2_(\d+)$", python_platform or "")
+    mac = re.match(r"^(x86_64|aarch64)-apple-darwin$", python_platform or "")
+    if not found or not (linux or mac):
+        return None
+    version = (int(found.group(1)), int(found.group(2)))
+    if linux:
+        arch, newest = linux.group(1), int(linux.group(2))
+        legacy = {17: "manylinux2014", 12: "manylinux2010", 5: "manylinux1"}
+        platforms = []
+        for minor in range(newest, 4, -1):
+            platforms.append("manylinux_2_%d_%s" % (minor, arch))
+            if minor in legacy:
+                platforms.append("%s_%s" % (legacy[minor], arch))
+        platforms.append("linux_" + arch)
+    else:
+        release = tuple(int(part) for part in (macos_version or "11.0").split(".")[:2])
+        release = (release[0], 0) if release[0] >= 11 else release
+        platforms = list(tags.mac_platforms(release, "arm64" if mac.group(1) == "aarch64" else "x86_64"))
+    interpreter = "cp%d%d" % version
+    return [str(tag) for tag in tags.cpython_tags(version, abis=[interpreter], platforms=platforms)] + \
+        [str(tag) for tag in tags.compatible_tags(version, interpreter, platforms)]
 
 
-def uv_pinned_files(log, pins):
-    """The file names uv's resolver log (RUST_LOG=uv_resolver=debug) selected for the versions
-    the resolution kept (pins: its name==version lines), and for the projects that are not
-    pinned at all (what building a source distribution needs, such as setuptools: an installer
-    resolves those again when it builds), once each, in the log's order. Versions of pinned
-    projects that the resolver looked at and left are not named."""
-    if not isinstance(log, str) or not isinstance(pins, (list, tuple)):
-        raise AnsibleFilterError("uv_pinned_files: expected uv's log as a string and the pins as a list")
-    kept = set()
-    for pin in pins:
-        found = PIN.match(str(pin).strip())
-        if found:
-            kept.add((normalize(found.group("name")), found.group("version")))
-    pinned = {name for name, _version in kept}
-    files = []
-    for found in SELECTING.finditer(log):
-        name = normalize(found.group("name"))
-        wanted = (name, found.group("version")) in kept or name not in pinned
-        if wanted and found.group("file") not in files:
-            files.append(found.group("file"))
-    return files
+def best_file(files, ranked):
+    """The one of a version's wheels an installer of this kind picks (its best-ranked tag), or
+    None when none is known to fit."""
+    from packaging.utils import InvalidWheelFilename, parse_wheel_filename  # pylint: disable=import-outside-toplevel
+    rank = {tag: place for place, tag in enumerate(ranked)}
+    best, best_place = None, len(rank)
+    for entry in files:
+        try:
+            places = [rank.get(str(tag), len(rank)) for tag in parse_wheel_filename(entry["file"])[3]]
+        except InvalidWheelFilename:
+            continue
+        if places and min(places) < best_place:
+            best, best_place = entry, min(places)
+    return best
+
+
+def pylock_files(text, python_version="", python_platform="", macos_version=""):
+    """The packages of a pylock.toml (PEP 751) as uv writes it (uv pip compile --format
+    pylock.toml with --python-version and --python-platform: the wheels that fit that platform),
+    one item each in the lock's order: {name, version, pin ("name==version"), hashed_pin (the
+    pin with a --hash=sha256:... option for each of its files), sdist (no wheel: the files are
+    the source distribution), files, fetch}, files being [{file, url, sha256}] (every wheel
+    listed, or the source distribution when no wheel is) and fetch those of them a PC of this
+    kind downloads: the one wheel its installer ranks first when the kind is given, else all.
+    The lock comes from the cache host's uv; it is parsed on the controller (tomllib, Python 3.11+)."""
+    if not isinstance(text, str):
+        raise AnsibleFilterError("pylock_files: expected the text of a pylock.toml")
+    try:
+        import tomllib  # pylint: disable=import-outside-toplevel
+    except ImportError as error:
+        raise AnsibleFilterError("pylock_files: reading a pylock.toml needs Python 3.11 or newer on the controller") from error
+    try:
+        lock = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise AnsibleFilterError("pylock_files: not a pylock.toml: %s" % error) from error
+    ranked = target_tags(python_version, python_platform, macos_version)
+    packages = []
+    for package in lock.get("packages") or []:
+        name, version = str(package.get("name") or ""), str(package.get("version") or "")
+        if not name or not version:
+            raise AnsibleFilterError("pylock_files: a package without a name or version: %r" % (package,))
+        entries = [(wheel, False) for wheel in package.get("wheels") or []]
+        if not entries and package.get("sdist"):
+            entries = [(package["sdist"], True)]
+        files = []
+        for entry, _sdist in entries:
+            url = str(entry.get("url") or "")
+            sha256 = str((entry.get("hashes") or {}).get("sha256") or "")
+            if not url or not re.match(r"^[0-9a-f]{64}$", sha256):
+                raise AnsibleFilterError("pylock_files: %s %s: a file without a URL or a sha256 hash" % (name, version))
+            files.append({"file": str(entry.get("name") or url.split("#", 1)[0].rsplit("/", 1)[-1]),
+                          "url": url, "sha256": sha256})
+        pin = "%s==%s" % (name, version)
+        sdist = bool(entries) and entries[0][1]
+        best = None if sdist or ranked is None else best_file(files, ranked)
+        packages.append({"name": name, "version": version, "pin": pin,
+                         "hashed_pin": " ".join([pin] + ["--hash=sha256:" + f["sha256"] for f in files]),
+                         "sdist": sdist, "files": files, "fetch": [best] if best else files})
+    return packages
 
 
 LOG_NOISE = re.compile(r"^\s*(DEBUG|TRACE|INFO) ")
@@ -118,4 +177,4 @@ class FilterModule:
     """labroom.mlflow install target filters."""
 
     def filters(self):
-        return {"uv_target": uv_target, "uv_pinned_files": uv_pinned_files, "uv_warm_problems": uv_warm_problems}
+        return {"uv_target": uv_target, "pylock_files": pylock_files, "uv_warm_problems": uv_warm_problems}

@@ -8,9 +8,13 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: package_cache_fetch
-short_description: Have a package index cache fetch distribution files, many at a time
+short_description: Fill a room's package cache with distribution files, many at a time
 version_added: "0.3.0"
 description:
+  - Two ways, one per call. With O(dest) and O(downloads), downloads each file from its own URL
+    into the folder O(dest) (the room's wheelhouse), checking its sha256 hash; a file already
+    there with that hash is left as it is. With O(index_url) and O(files), has a caching index
+    fetch the files, as below.
   - Asks a caching package index (devpi-server's mirror of PyPI, as run by the
     C(labroom.mlflow.package_cache) role) for the given distribution files, each with one plain
     C(GET) read to its end, several at a time, so that the cache fetches each from upstream and
@@ -29,15 +33,45 @@ options:
   index_url:
     description:
       - The index's "simple" URL, for example V(http://127.0.0.1:3141/root/pypi/+simple/).
+      - With O(files); not with O(dest).
     type: str
-    required: true
   files:
     description:
       - Distribution file names, for example V(numpy-2.4.6-cp311-cp311-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl)
         or V(example-1.0.tar.gz). Duplicates are fetched once.
+      - With O(index_url).
     type: list
     elements: str
-    required: true
+  dest:
+    description:
+      - An existing folder the files of O(downloads) are written to, each under its own file name,
+        mode C(0644), by a rename once its hash is checked (a reader never sees half a file).
+      - With O(downloads); not with O(index_url).
+    type: path
+  downloads:
+    description:
+      - The files to download into O(dest). Duplicates (the same O(downloads[].file)) are fetched once.
+    type: list
+    elements: dict
+    suboptions:
+      file:
+        description: The file's name in O(dest); a plain name, without C(/).
+        type: str
+        required: true
+      url:
+        description: Where to download it from (C(http://) or C(https://)).
+        type: str
+        required: true
+      sha256:
+        description:
+          - Its sha256 hash, 64 hexadecimal digits.
+          - A download with another hash is thrown away and reported in RV(errors).
+        type: str
+        required: true
+  ca_path:
+    description:
+      - A PEM file of the certificate authorities to trust for HTTPS. Default, the host's own trust store.
+    type: path
   parallel:
     description:
       - How many files are fetched at the same time, 1 or more.
@@ -50,6 +84,7 @@ options:
     default: 300
 notes:
   - Supports check mode; nothing is fetched then, and C(changed) says whether files would be.
+  - O(dest) mode runs as the account that owns O(dest) (the cache's own), which then owns the files.
   - HTTP goes through C(ansible.module_utils.urls), so proxies are honoured as in M(ansible.builtin.uri).
 seealso:
   - name: devpi-server
@@ -58,6 +93,14 @@ seealso:
 """
 
 EXAMPLES = r"""
+- name: Download the pinned files into the room's wheelhouse
+  labroom.mlflow.package_cache_fetch:
+    dest: /opt/labroom-package-cache/wheelhouse
+    downloads:
+      - file: six-1.17.0-py2.py3-none-any.whl
+        url: https://files.pythonhosted.org/packages/b7/ce/149a00dd41f10bc29e5921b496af8b574d8413afcd5e30dfa0ed46c2cc5e/six-1.17.0-py2.py3-none-any.whl
+        sha256: 4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274
+
 - name: Fill the room's cache with what the lab PCs will install
   labroom.mlflow.package_cache_fetch:
     index_url: http://127.0.0.1:3141/root/pypi/+simple/
@@ -74,30 +117,42 @@ requested:
   type: int
   sample: 164
 fetched:
-  description: Number of files the index served in full.
+  description: Number of files the index served in full, or downloaded into O(dest) by this call.
   returned: always
   type: int
   sample: 162
+present:
+  description: Number of files of O(downloads) already in O(dest) with the right hash (0 with O(index_url)).
+  returned: always
+  type: int
+  sample: 0
 bytes:
-  description: Bytes the index served (what the lab PCs will fetch from the cache instead of upstream).
+  description:
+    - Bytes the index served, or downloaded into O(dest) (what the lab PCs will fetch from the
+      cache instead of upstream).
   returned: always
   type: int
   sample: 276348101
 missing:
-  description: Files that no page of the index lists.
+  description: Files that no page of the index lists (always empty with O(dest)).
   returned: always
   type: list
   elements: str
   sample: []
 errors:
-  description: Files the index listed but did not serve, each with the reason.
+  description:
+    - Files the index listed but did not serve, or that could not be downloaded or had another
+      hash, each with the reason.
   returned: always
   type: list
   elements: str
   sample: ["example-1.0.tar.gz: HTTP Error 502: Bad Gateway"]
 """
 
+import hashlib
+import os
 import re
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
 from urllib.parse import unquote, urljoin, urlsplit
@@ -106,8 +161,15 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.urls import open_url
 
 ARGUMENT_SPEC = {
-    "index_url": {"type": "str", "required": True},
-    "files": {"type": "list", "elements": "str", "required": True},
+    "index_url": {"type": "str"},
+    "files": {"type": "list", "elements": "str"},
+    "dest": {"type": "path"},
+    "downloads": {"type": "list", "elements": "dict", "options": {
+        "file": {"type": "str", "required": True},
+        "url": {"type": "str", "required": True},
+        "sha256": {"type": "str", "required": True},
+    }},
+    "ca_path": {"type": "path"},
     "parallel": {"type": "int", "default": 8},
     "request_timeout": {"type": "float", "default": 300},
 }
@@ -150,9 +212,9 @@ def page_links(html, page_url):
     return {name: urljoin(page_url, href).split("#", 1)[0] for name, href in parser.links.items()}
 
 
-def _open(url, timeout):
+def _open(url, timeout, ca_path=None):
     return open_url(url, method="GET", timeout=timeout, http_agent="labroom.mlflow.package_cache_fetch",
-                    headers={"Accept": "text/html"})
+                    headers={"Accept": "text/html"}, ca_path=ca_path)
 
 
 def read_page(url, timeout):
@@ -217,6 +279,69 @@ def fetch(index_url, files, parallel, timeout):
     return {"requested": len(wanted), "fetched": fetched, "bytes": total, "missing": missing, "errors": errors}
 
 
+def file_sha256(path):
+    """The sha256 of a file, or None when there is none."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as stream:
+            for chunk in iter(lambda: stream.read(CHUNK), b""):
+                digest.update(chunk)
+    except FileNotFoundError:
+        return None
+    return digest.hexdigest()
+
+
+def download(item, dest, timeout, ca_path=None):
+    """Download one file into dest through a temporary file beside it, checking its hash; the bytes."""
+    response = _open(item["url"], timeout, ca_path)
+    digest, total = hashlib.sha256(), 0
+    handle, partial = tempfile.mkstemp(prefix=".%s." % item["file"], suffix=".part", dir=dest)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            try:
+                while True:
+                    chunk = response.read(CHUNK)
+                    if not chunk:
+                        break
+                    digest.update(chunk)
+                    stream.write(chunk)
+                    total += len(chunk)
+            finally:
+                response.close()
+        if digest.hexdigest() != item["sha256"]:
+            raise ValueError("sha256 %s, not the lock's %s" % (digest.hexdigest(), item["sha256"]))
+        os.chmod(partial, 0o644)
+        os.replace(partial, os.path.join(dest, item["file"]))
+    except BaseException:
+        os.unlink(partial)
+        raise
+    return total
+
+
+def bad_download(item):
+    """Why an item of downloads cannot be used, or None."""
+    name = item["file"]
+    if not name or "/" in name or name.startswith(".") or "\0" in name:
+        return "file %r is not a plain file name" % name
+    if urlsplit(item["url"]).scheme not in ("http", "https"):
+        return "%s: url %r is not an http:// or https:// URL" % (name, item["url"])
+    if not re.match(r"^[0-9a-f]{64}$", item["sha256"]):
+        return "%s: sha256 %r is not 64 lowercase hexadecimal digits" % (name, item["sha256"])
+    return None
+
+
+def fill(dest, downloads, parallel, timeout, ca_path=None, check_mode=False):
+    """Download what dest lacks; the module's result (without changed)."""
+    wanted = list({item["file"]: item for item in downloads}.values())
+    with ThreadPoolExecutor(max_workers=parallel) as pool:
+        hashes = list(pool.map(lambda item: file_sha256(os.path.join(dest, item["file"])), wanted))
+        todo = [item for item, found in zip(wanted, hashes) if found != item["sha256"]]
+        results = [] if check_mode else list(pool.map(_catching(lambda item: download(item, dest, timeout, ca_path)), todo))
+    errors = ["%s: %s" % (item["file"], error) for item, (_size, error) in zip(todo, results) if error is not None]
+    return {"requested": len(wanted), "fetched": len(results) - len(errors), "present": len(wanted) - len(todo),
+            "bytes": sum(size for size, error in results if error is None), "missing": [], "errors": errors}
+
+
 def _catching(function):
     """function(x) -> (result, None), or (None, the error as text)."""
     def call(*args):
@@ -228,19 +353,33 @@ def _catching(function):
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True,
+                           required_one_of=[("index_url", "dest")], mutually_exclusive=[("index_url", "dest")],
+                           required_together=[("index_url", "files"), ("dest", "downloads")])
     params = module.params
+    if params["parallel"] < 1:
+        module.fail_json(msg="parallel is %d; it must be 1 or more" % params["parallel"])
+    if params["dest"] is not None:
+        problems = [problem for problem in map(bad_download, params["downloads"]) if problem]
+        if problems:
+            module.fail_json(msg="downloads: " + "; ".join(problems))
+        if not os.path.isdir(params["dest"]):
+            module.fail_json(msg="dest %s is not a folder" % params["dest"])
+        result = fill(params["dest"], params["downloads"], params["parallel"], params["request_timeout"],
+                      params["ca_path"], module.check_mode)
+        # Check mode: whether files would be downloaded.
+        changed = result["requested"] > result["present"] if module.check_mode else result["fetched"] > 0
+        module.exit_json(changed=changed, **result)
     parts = urlsplit(params["index_url"])
     if parts.scheme not in ("http", "https") or not parts.hostname:
         module.fail_json(msg="index_url %r is not an http:// or https:// URL, such as "
                              "http://127.0.0.1:3141/root/pypi/+simple/" % params["index_url"])
-    if params["parallel"] < 1:
-        module.fail_json(msg="parallel is %d; it must be 1 or more" % params["parallel"])
     if module.check_mode:
         wanted = list(dict.fromkeys(params["files"]))
-        module.exit_json(changed=bool(wanted), requested=len(wanted), fetched=0, bytes=0, missing=[], errors=[])
+        module.exit_json(changed=bool(wanted), requested=len(wanted), fetched=0, present=0, bytes=0, missing=[],
+                         errors=[])
     result = fetch(params["index_url"], params["files"], params["parallel"], params["request_timeout"])
-    module.exit_json(changed=result["fetched"] > 0, **result)
+    module.exit_json(changed=result["fetched"] > 0, present=0, **result)
 
 
 if __name__ == "__main__":

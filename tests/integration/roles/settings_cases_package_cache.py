@@ -12,12 +12,14 @@ GOOD = {
     "defaults": {},
     "school_mirror": {"package_cache_upstream_url": "https://pypi-mirror.school.example/simple/",
                       "package_cache_upstream_core_metadata": False},
-    "offline_on_another_port": {"package_cache_offline": True, "package_cache_port": "3142"},
+    "offline_on_another_port": {"package_cache_offline": True, "package_cache_port": "3143"},
     "booleans_as_words": {"package_cache_offline": "yes", "package_cache_upstream_core_metadata": "no"},
     "advertised_name": {"package_cache_advertise_host": "instructor-pc.lab.school.example"},
     "advertised_ipv4": {"package_cache_advertise_host": "10.0.0.5"},
     "advertised_ipv6": {"package_cache_advertise_host": "[fd00::5]"},
     "bind_ipv6_everywhere": {"package_cache_host": "::"},
+    "wheelhouse_choices": {"package_cache_wheelhouse": "devpi", "package_cache_wheelhouse_port": "8142",
+                           "package_cache_nginx": "/usr/local/sbin/nginx"},
 }
 
 BAD = {
@@ -42,6 +44,10 @@ BAD = {
     "service_name_parent": ({"package_cache_service_name": ".."}, "package_cache_service_name is '..'"),
     "health_timeout": ({"package_cache_health_timeout": 0}, "package_cache_health_timeout is '0'"),
     "port_and_base_dir": ({"package_cache_port": 0, "package_cache_base_dir": "/opt"}, "package_cache_base_dir is '/opt'"),
+    "wheelhouse_port": ({"package_cache_wheelhouse_port": 70000}, "package_cache_wheelhouse_port is '70000'"),
+    "wheelhouse_port_is_devpis": ({"package_cache_wheelhouse_port": 3141},
+                                  "other than package_cache_port (3141)"),
+    "nginx_relative": ({"package_cache_nginx": "nginx"}, "package_cache_nginx is 'nginx'"),
 }
 
 SPEC_BAD = {
@@ -54,6 +60,8 @@ SPEC_BAD = {
                 "value of package_cache_service_manager must be one of: auto, systemd, launchd, supervisor, got: runit"),
     "port_word": ({"package_cache_port": "http"},
                   "argument 'package_cache_port' is of type str and we were unable to convert to int"),
+    "wheelhouse_server": ({"package_cache_wheelhouse": "apache"},
+                          "value of package_cache_wheelhouse must be one of: auto, nginx, devpi, got: apache"),
 }
 
 # What runs under --tags package_cache_settings after Ansible's spec validation: nothing that acts.

@@ -51,6 +51,13 @@ CASES = {
     "mac_ephemeral": server(MAC, mlflow_server_mode="ephemeral", mlflow_server_port=18932),
     "mac_backup": server(MAC, entry_point="backup"),
     "mac_cache": {"platform_facts": MAC, "role_under_test": "package_cache", "package_cache_port": 18933},
+    # A wheelhouse on a Mac: nginx installed by hand and named (a program that exists here).
+    "mac_cache_wheelhouse": {"platform_facts": MAC, "role_under_test": "package_cache", "package_cache_port": 18940,
+                             "package_cache_wheelhouse": "nginx", "package_cache_wheelhouse_port": 18941,
+                             "package_cache_nginx": "/usr/bin/env"},
+    # ...and one whose nginx is not there: refused before any change, naming the setting.
+    "mac_cache_wheelhouse_missing": {"platform_facts": MAC, "role_under_test": "package_cache", "package_cache_port": 18942,
+                                     "package_cache_wheelhouse": "nginx", "package_cache_nginx": "/opt/homebrew/bin/nginx"},
     # Reached by a DNS name: students may type it. (ansible_host is not used by the local connection.)
     "linux_systemd": server(LINUX_SYSTEMD, ansible_host="pc07.dhcp.school.example"),
     # Reached by its address of the moment: not a name students are let in by.
@@ -128,7 +135,7 @@ def written(results, case):
 LAUNCHCTL = "launchctl"
 
 
-@pytest.mark.parametrize("case", ["mac", "mac_ephemeral", "mac_cache", "mac_course"])
+@pytest.mark.parametrize("case", ["mac", "mac_ephemeral", "mac_cache", "mac_cache_wheelhouse", "mac_course"])
 def test_on_a_mac_only_the_launchctl_call_cannot_run_here(results, case):
     failed = failures(results, case)
     assert len(failed) == 1, failed
@@ -249,6 +256,30 @@ def test_the_package_cache_runs_under_launchd_too(results):
     assert loaded["ProgramArguments"][0] == "/opt/labroom-package-cache/.venv/bin/devpi-server"
     assert loaded["UserName"] == "devpi"
     assert loaded["EnvironmentVariables"]["SSL_CERT_FILE"] == "/etc/ssl/cert.pem"
+
+
+def test_a_mac_cache_has_no_wheelhouse_unless_asked(results):
+    # auto: devpi alone on a Mac (no nginx package to install there).
+    assert not [path for path in written(results, "mac_cache") if "wheelhouse" in path]
+    made = written(results, "mac_cache_wheelhouse")
+    args, conf = made["/opt/labroom-package-cache/wheelhouse-server/nginx.conf"]
+    assert (args["owner"], args["group"], args["mode"]) == ("root", "wheel", "0644")
+    # Outside systemd the runtime folder is the service layer's own, under the server's folder.
+    assert "pid /opt/labroom-package-cache/wheelhouse-server/run/nginx.pid;" in conf
+    assert "listen 0.0.0.0:18941;" in conf and "root /opt/labroom-package-cache/wheelhouse;" in conf
+    args, _ = made["/opt/labroom-package-cache/wheelhouse"]
+    assert (args["owner"], args["group"], args["mode"]) == ("devpi", "devpi", "0755")
+    args, _ = made["/opt/labroom-package-cache/wheelhouse-server"]
+    assert (args["owner"], args["group"]) == ("root", "wheel")
+    # No apt on a Mac.
+    assert not [name for name, _result in results["mac_cache_wheelhouse"] if name.endswith("Install nginx for the wheelhouse")
+                and not _result.get("skipped")]
+
+
+def test_a_mac_wheelhouse_without_nginx_is_refused_before_any_change(results):
+    failed = failures(results, "mac_cache_wheelhouse_missing")
+    assert len(failed) == 1 and "package_cache_nginx (/opt/homebrew/bin/nginx) is not there" in failed[0][1], failed
+    assert not [name for name, result in results["mac_cache_wheelhouse_missing"] if result.get("changed")]
 
 
 def supervisor_program(results, case):

@@ -12,7 +12,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.labroom.mlflow.plugins.filter.uv_target import (
     FilterModule,
-    uv_pinned_files,
+    pylock_files,
     uv_target,
     uv_warm_problems,
 )
@@ -59,37 +59,110 @@ def test_the_probes_own_description_is_read():
     assert found["python_platform"].startswith("x86_64-manylinux_2_") or sys.platform != "linux"
 
 
-LOG = """DEBUG Solving with target Python version: >=3.11
-DEBUG Selecting: mlflow==3.17.2 [compatible] (mlflow-3.17.2-py3-none-any.whl)
-DEBUG Selecting: azureml-core==1.61.0.post4 [compatible] (azureml_core-1.61.0.post4-py3-none-any.whl)
-DEBUG Selecting: pyopenssl==26.0.0 [compatible] (pyopenssl-26.0.0-py3-none-any.whl)
-DEBUG Selecting: mlflow==3.17.2 [compatible] (mlflow-3.17.2-py3-none-any.whl)
-DEBUG backtracking
-DEBUG Selecting: azureml-core==1.61.0.post3 [compatible] (azureml_core-1.61.0.post3-py3-none-any.whl)
-DEBUG Selecting: pyopenssl==22.0.0 [compatible] (pyOpenSSL-22.0.0-py2.py3-none-any.whl)
-DEBUG Selecting: zope-interface==7.0 [compatible] (zope.interface-7.0.tar.gz)
-DEBUG Selecting: setuptools==84.2.1 [compatible] (setuptools-84.2.1-py3-none-any.whl)
-"""
+SHA = {name: (name * 64)[:64] for name in "abc"}
+# What uv pip compile --format pylock.toml printed (uv 0.13.9, --python-platform
+# x86_64-manylinux_2_28), cut to three packages; the last one has only a source distribution.
+LOCK = """lock-version = "1.0"
+created-by = "uv"
+requires-python = ">=3.11"
+
+[[packages]]
+name = "numpy"
+version = "2.2.6"
+sdist = { url = "https://files.example/numpy-2.2.6.tar.gz", size = 20276440, hashes = { sha256 = "%(a)s" } }
+wheels = [{ url = "https://files.example/packages/b3/dd/%(numpy)s", upload-time = 2025-05-17T21:32:47Z, \
+size = 16821570, hashes = { sha256 = "%(b)s" } }]
+
+[[packages]]
+name = "six"
+version = "1.17.0"
+wheels = [{ name = "six-1.17.0-py2.py3-none-any.whl", url = "https://files.example/six-1.17.0-py2.py3-none-any.whl#sha256=x", \
+size = 11050, hashes = { sha256 = "%(c)s" } }]
+
+[[packages]]
+name = "zope-interface"
+version = "7.0"
+sdist = { url = "https://files.example/zope.interface-7.0.tar.gz", size = 250000, hashes = { sha256 = "%(a)s" } }
+""" % dict(SHA, numpy="numpy-2.2.6-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl")
 
 
-def test_the_kept_versions_and_what_building_needs_once_each():
-    pins = ["azureml-core==1.61.0.post3", "mlflow[extras]==3.17.2", "pyOpenSSL==22.0.0", "zope.interface==7.0"]
-    # Not the versions left while backtracking (azureml-core post4, pyopenssl 26.0.0); setuptools,
-    # which no pin names, is what building zope.interface's source distribution needs.
-    assert uv_pinned_files(LOG, pins) == ["mlflow-3.17.2-py3-none-any.whl", "azureml_core-1.61.0.post3-py3-none-any.whl",
-                                          "pyOpenSSL-22.0.0-py2.py3-none-any.whl", "zope.interface-7.0.tar.gz",
-                                          "setuptools-84.2.1-py3-none-any.whl"]
-    assert uv_pinned_files("no resolver log", pins) == []
+def test_a_lock_gives_each_packages_pin_and_the_files_to_fetch():
+    found = pylock_files(LOCK)
+    assert [p["pin"] for p in found] == ["numpy==2.2.6", "six==1.17.0", "zope-interface==7.0"]
+    # The wheel when there is one (not the sdist beside it), its name from "name" or the URL's
+    # last part (without a fragment), its hash and size.
+    assert found[0]["files"] == [{"file": "numpy-2.2.6-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+                                  "url": "https://files.example/packages/b3/dd/numpy-2.2.6-cp311-cp311-manylinux_2_17_x86_64"
+                                         ".manylinux2014_x86_64.whl",
+                                  "sha256": SHA["b"]}]
+    assert found[0]["hashed_pin"] == "numpy==2.2.6 --hash=sha256:" + SHA["b"] and found[0]["sdist"] is False
+    # Without the kind of PC, every file is fetched.
+    assert [p["fetch"] for p in found] == [p["files"] for p in found]
+    assert found[1]["files"][0]["file"] == "six-1.17.0-py2.py3-none-any.whl"
+    assert found[2]["files"] == [{"file": "zope.interface-7.0.tar.gz", "url": "https://files.example/zope.interface-7.0.tar.gz",
+                                  "sha256": SHA["a"]}]
+    assert found[2]["sdist"] is True
 
 
-def test_pinned_files_wants_a_log_and_a_list():
-    with pytest.raises(AnsibleFilterError, match="uv_pinned_files"):
-        uv_pinned_files(None, [])
+@pytest.mark.parametrize(("text", "message"), [
+    (None, "expected the text"),
+    ("[[packages]\n", "not a pylock.toml"),
+    ('[[packages]]\nname = "six"\n', "without a name or version"),
+    ('[[packages]]\nname = "six"\nversion = "1"\nwheels = [{ url = "https://x/six-1-py3-none-any.whl" }]\n',
+     "without a URL or a sha256"),
+])
+def test_a_lock_that_cannot_be_read_is_refused_with_the_reason(text, message):
+    with pytest.raises(AnsibleFilterError, match=message):
+        pylock_files(text)
+
+
+CRYPTOGRAPHY = ["cryptography-50.0.2-cp311-abi3-manylinux2014_x86_64.manylinux_2_17_x86_64.whl",
+                "cryptography-50.0.2-cp311-abi3-manylinux_2_28_x86_64.whl",
+                "cryptography-50.0.2-cp311-abi3-manylinux_2_34_x86_64.whl",
+                "cryptography-50.0.2-cp39-abi3-manylinux_2_34_x86_64.whl",
+                "cryptography-50.0.2-cp311-abi3-macosx_10_9_universal2.whl",
+                "cryptography-50.0.2-cp311-abi3-macosx_11_0_arm64.whl",
+                "cryptography-50.0.2-py3-none-any.whl"]
+
+
+def lock_of(files):
+    wheels = ", ".join('{ url = "https://files.example/%s", hashes = { sha256 = "%s" } }' % (name, SHA["a"]) for name in files)
+    return '[[packages]]\nname = "cryptography"\nversion = "50.0.2"\nwheels = [%s]\n' % wheels
+
+
+@pytest.mark.parametrize(("kind", "expected"), [
+    # The newest manylinux the PC's glibc allows, the interpreter's own ABI before an older one's.
+    (("3.11", "x86_64-manylinux_2_36", ""), "cryptography-50.0.2-cp311-abi3-manylinux_2_34_x86_64.whl"),
+    (("3.11", "x86_64-manylinux_2_31", ""), "cryptography-50.0.2-cp311-abi3-manylinux_2_28_x86_64.whl"),
+    (("3.11", "x86_64-manylinux_2_17", ""), "cryptography-50.0.2-cp311-abi3-manylinux2014_x86_64.manylinux_2_17_x86_64.whl"),
+    (("3.10", "x86_64-manylinux_2_36", ""), "cryptography-50.0.2-cp39-abi3-manylinux_2_34_x86_64.whl"),
+    # A Mac: its own architecture's wheel before the universal one.
+    (("3.12", "aarch64-apple-darwin", "14.6"), "cryptography-50.0.2-cp311-abi3-macosx_11_0_arm64.whl"),
+    (("3.12", "x86_64-apple-darwin", "13.7"), "cryptography-50.0.2-cp311-abi3-macosx_10_9_universal2.whl"),
+    # Nothing platform-specific fits: the pure-Python wheel.
+    (("3.11", "aarch64-manylinux_2_36", ""), "cryptography-50.0.2-py3-none-any.whl"),
+])
+def test_a_kind_of_pc_fetches_the_one_wheel_its_installer_picks(kind, expected):
+    (found,) = pylock_files(lock_of(CRYPTOGRAPHY), *kind)
+    assert [f["file"] for f in found["fetch"]] == [expected]
+    # The pin still allows every file of the lock (another kind's file in the wheelhouse fits too).
+    assert found["hashed_pin"].count("--hash=sha256:") == len(CRYPTOGRAPHY)
+
+
+def test_a_kind_without_a_fitting_wheel_or_a_known_platform_fetches_every_file():
+    (found,) = pylock_files(lock_of(CRYPTOGRAPHY[:4]), "3.11", "aarch64-manylinux_2_36")
+    assert found["fetch"] == found["files"]
+    (found,) = pylock_files(lock_of(CRYPTOGRAPHY), "3.11", "")
+    assert found["fetch"] == found["files"]
+
+
+def test_an_empty_lock_has_no_packages():
+    assert pylock_files('lock-version = "1.0"\n') == []
 
 
 def test_registered():
     filters = FilterModule().filters()
-    assert filters["uv_target"] is uv_target and filters["uv_pinned_files"] is uv_pinned_files
+    assert filters["uv_target"] is uv_target and filters["pylock_files"] is pylock_files
 
 
 def test_the_warm_pass_says_each_problem_once_in_order():

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+import os
 from urllib.error import HTTPError
 
 import pytest
@@ -34,7 +36,7 @@ class Response(io.BytesIO):
 def requests(monkeypatch):
     seen = []
 
-    def fake_open_url(url, method="GET", timeout=None, http_agent=None, headers=None):
+    def fake_open_url(url, method="GET", timeout=None, http_agent=None, headers=None, ca_path=None):
         seen.append((method, url))
         if url in PAGES:
             return Response(PAGES[url].encode())
@@ -102,3 +104,86 @@ def test_check_mode_fetches_nothing(requests):
 def test_bad_settings_are_refused(requests, args, message):
     out = run_module(module, args).result
     assert out["failed"] is True and message in out["msg"] and requests == []
+
+
+UPSTREAM = "https://files.example/packages/"
+WHEEL = "azure_core-1.1-py3-none-any.whl"
+
+
+def item(name, url=None, content=None):
+    content = FILES["http://127.0.0.1:3141/root/pypi/+f/3/4/" + WHEEL] if content is None else content
+    return {"file": name, "url": url or UPSTREAM + name, "sha256": hashlib.sha256(content).hexdigest()}
+
+
+@pytest.fixture
+def upstream(monkeypatch):
+    """Files served from an upstream URL (the lock's), with the CA each request trusted."""
+    seen = []
+    served = {UPSTREAM + WHEEL: FILES["http://127.0.0.1:3141/root/pypi/+f/3/4/" + WHEEL],
+              UPSTREAM + NUMPY: FILES["http://127.0.0.1:3141/root/pypi/+f/02a/b1/" + NUMPY]}
+
+    def fake_open_url(url, method="GET", timeout=None, http_agent=None, headers=None, ca_path=None):
+        seen.append((method, url, ca_path))
+        if url in served:
+            return Response(served[url])
+        raise HTTPError(url, 404, "Not Found", {}, None)
+
+    monkeypatch.setattr(module, "open_url", fake_open_url)
+    return seen
+
+
+def test_downloads_land_in_the_folder_whole_and_checked(upstream, tmp_path):
+    numpy = item(NUMPY, content=FILES["http://127.0.0.1:3141/root/pypi/+f/02a/b1/" + NUMPY])
+    out = run_module(module, {"dest": str(tmp_path), "downloads": [item(WHEEL), numpy, item(WHEEL)],
+                              "ca_path": "/etc/extra-ca.pem"}).result
+    assert out["changed"] is True and (out["requested"], out["fetched"], out["present"]) == (2, 2, 0)
+    assert out["bytes"] == 7 + 3 * module.CHUNK + 5 and out["errors"] == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([WHEEL, NUMPY])   # no partial file left
+    assert (tmp_path / WHEEL).read_bytes() == b"w" * 7
+    assert oct((tmp_path / WHEEL).stat().st_mode & 0o777) == "0o644"
+    assert {ca for _method, _url, ca in upstream} == {"/etc/extra-ca.pem"}
+
+
+def test_files_already_there_with_their_hash_are_not_fetched_again(upstream, tmp_path):
+    (tmp_path / WHEEL).write_bytes(b"w" * 7)
+    out = run_module(module, {"dest": str(tmp_path), "downloads": [item(WHEEL)]}).result
+    assert out["changed"] is False and (out["fetched"], out["present"], out["bytes"]) == (0, 1, 0) and upstream == []
+
+
+def test_a_file_with_another_hash_is_replaced(upstream, tmp_path):
+    (tmp_path / WHEEL).write_bytes(b"stale")
+    out = run_module(module, {"dest": str(tmp_path), "downloads": [item(WHEEL)]}).result
+    assert out["changed"] is True and out["fetched"] == 1 and (tmp_path / WHEEL).read_bytes() == b"w" * 7
+
+
+def test_a_download_with_the_wrong_hash_or_none_is_reported_and_leaves_nothing(upstream, tmp_path):
+    wrong = dict(item(WHEEL), sha256="0" * 64)
+    gone = item("gone-1.0-py3-none-any.whl")
+    out = run_module(module, {"dest": str(tmp_path), "downloads": [wrong, gone]}).result
+    assert not out.get("failed") and out["changed"] is False and out["fetched"] == 0
+    assert out["errors"][0].startswith(WHEEL + ": sha256 ") and "not the lock's " + "0" * 64 in out["errors"][0]
+    assert out["errors"][1] == "gone-1.0-py3-none-any.whl: HTTP Error 404: Not Found"
+    assert os.listdir(tmp_path) == []
+
+
+def test_check_mode_says_what_would_be_downloaded(upstream, tmp_path):
+    out = run_module(module, {"dest": str(tmp_path), "downloads": [item(WHEEL)]}, check_mode=True).result
+    assert out["changed"] is True and out["fetched"] == 0 and upstream == [] and os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize(("downloads", "message"), [
+    ([dict(item(WHEEL), file="../evil.whl")], "is not a plain file name"),
+    ([dict(item(WHEEL), file=".hidden.whl")], "is not a plain file name"),
+    ([dict(item(WHEEL), url="file:///etc/passwd")], "is not an http:// or https:// URL"),
+    ([dict(item(WHEEL), sha256="abc")], "is not 64 lowercase hexadecimal digits"),
+])
+def test_bad_downloads_are_refused_before_any_request(upstream, tmp_path, downloads, message):
+    out = run_module(module, {"dest": str(tmp_path), "downloads": downloads}).result
+    assert out["failed"] is True and message in out["msg"] and upstream == []
+
+
+def test_dest_must_be_a_folder_and_one_way_at_a_time(upstream, tmp_path):
+    out = run_module(module, {"dest": str(tmp_path / "none"), "downloads": [item(WHEEL)]}).result
+    assert out["failed"] is True and "is not a folder" in out["msg"]
+    out = run_module(module, {"dest": str(tmp_path), "downloads": [], "index_url": INDEX, "files": []}).result
+    assert out["failed"] is True and "mutually exclusive" in out["msg"]

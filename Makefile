@@ -124,7 +124,7 @@ molecule: test-venv collection-link images
 	echo "molecule scenarios passed: $(SCENARIOS)"
 
 ## Benchmark (not part of `make test`) -------------------------------------------------------
-# A room of BENCH_HOSTS podman PCs provisioned five ways, side by side (uv_commands and role
+# A room of BENCH_HOSTS podman PCs provisioned six ways, side by side (uv_commands and role
 # BENCH_REPEAT times each, interleaved); writes bench/results/latest.json and prints the
 # figures, the medians and spreads, and the ratios.
 BENCH_HOSTS ?= 3

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Benchmark: a simulated lab room provisioned five ways, measured side by side in one run.
+"""Benchmark: a simulated lab room provisioned six ways, measured side by side in one run.
 
 Each variant gets a fresh room of N systemd containers (the Molecule images), and every
 figure below is measured in this run, on this machine:
@@ -16,6 +16,9 @@ figure below is measured in this run, on this machine:
                           room (its seconds and HTTP requests: "collect")
   role_podman  podman     the same as role, every Ansible task through podman exec
   role_cache   ssh        the same as role with one more container in group mlflow_package_cache
+                          (the role's default there: the pinned files from a wheelhouse behind nginx)
+  role_cache_devpi ssh    role_cache's cold run with package_cache_wheelhouse: devpi (devpi
+                          fetching and storing the pinned files: the earlier design), side by side
 
 Transports: "ssh" is how an instructor reaches a real room: Ansible connects as root over
 SSH (with ansible.cfg's pipelining) to each container's address on the podman bridge, with a
@@ -71,9 +74,14 @@ VERSION = DEFAULTS["mlflow_server_version"]
 PACKAGES = [("mlflow[extras]==%s" % VERSION if p == "mlflow[extras]" else p) for p in DEFAULTS["mlflow_server_packages"]]
 PORT = 8080
 LAB = "/root/mlflowserver-lab"
-VARIANTS = ["handout", "uv_commands", "role", "role_podman", "role_cache"]
+VARIANTS = ["handout", "uv_commands", "role", "role_podman", "role_cache", "role_cache_devpi"]
 # How the controller reaches the room's hosts in each variant (module docstring).
-TRANSPORTS = {"handout": "podman", "uv_commands": "podman", "role": "ssh", "role_podman": "podman", "role_cache": "ssh"}
+TRANSPORTS = {"handout": "podman", "uv_commands": "podman", "role": "ssh", "role_podman": "podman", "role_cache": "ssh",
+              "role_cache_devpi": "ssh"}
+# The cache host's settings in each cache variant: role_cache_devpi is the earlier design (devpi
+# fetches and stores the pinned files, the PCs install them from it), measured beside the
+# wheelhouse (role_cache, the role's default on a Debian cache host) in the same run.
+CACHE_SETTINGS = {"role_cache": {}, "role_cache_devpi": {"package_cache_wheelhouse": "devpi"}}
 # The controller's SSH options for the room: each container's host key is new to it (and
 # all of an image's containers share one), as throwaway test machines.
 SSH_COMMON_ARGS = "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"
@@ -391,7 +399,7 @@ def command_seconds(document, task_name):
     return found
 
 
-def room_inventory(path, room, transport, key=None):
+def room_inventory(path, room, transport, key=None, cache_settings=None):
     """Write the room's inventory: over SSH to each container's address, as an instructor's
     inventory reaches a real room, or through podman exec. Same host names either way, so
     that a run over one transport finds what a run over the other left (hostvars, reports).
@@ -407,7 +415,8 @@ def room_inventory(path, room, transport, key=None):
         host_vars = {n: None for n in room.names}
     children = {"lab_room": {"hosts": {n: host_vars[n] for n in room.pcs}}}
     if room.cache:
-        children["mlflow_package_cache"] = {"hosts": {room.cache: host_vars[room.cache]}}
+        children["mlflow_package_cache"] = {"hosts": {room.cache: dict(host_vars[room.cache] or {}, **(cache_settings or {}))
+                                                      or None}}
     path.write_text(yaml.safe_dump({"all": {
         "vars": {**common, "ansible_python_interpreter": "/usr/bin/python3"},
         "children": children,
@@ -416,14 +425,15 @@ def room_inventory(path, room, transport, key=None):
 
 
 def with_role(prefix, count, cache, results_dir, transport, key=None, rerun_podman=False, servers=True,
-              collect=False, cold_only=False):
+              collect=False, cold_only=False, cache_settings=None):
     """The role over a fresh room. rerun_podman: time one more re-run through podman exec
     (an SSH room). servers=False (--scale): leave out the status run, the restarts, the RSS
-    and the cache's package set and resolution. cold_only (the interleaved repeats): the cold
-    run and its profile, nothing after."""
+    and the cache's package set and resolution. cold_only (the interleaved repeats, the
+    role_cache_devpi variant): the cold run, its profile and upstream bytes, nothing after.
+    cache_settings: the cache host's variables (CACHE_SETTINGS)."""
     with Room(prefix, count, cache=cache, ssh_key=key if transport == "ssh" else None) as room, \
             tempfile.TemporaryDirectory() as tmp:
-        inventory = room_inventory(Path(tmp) / "room.yml", room, transport, key)
+        inventory = room_inventory(Path(tmp) / "room.yml", room, transport, key, cache_settings)
         # The SSH connections' control sockets (ControlPersist) live with this room, and each
         # run gets its own: a re-run opens its connections afresh, as an instructor's run before
         # the next class does (not reusing the cold run's, still open for 60 s), and a later
@@ -441,6 +451,7 @@ def with_role(prefix, count, cache, results_dir, transport, key=None, rerun_podm
         if cold_only:
             return {"hosts": count, "transport": transport, "wall_to_healthy_s": round(wall, 1),
                     "upstream_bytes": upstream, "ssh_bytes": room.ssh_bytes(before, after) if transport == "ssh" else None,
+                    "cache_sent_bytes": room.cache_sent_bytes(before, after) if cache else None,
                     "profile": {"cold": cold_profile}}
         rerun, rerun_changed, rerun_profile = playbook(inventory, "playbooks/provision.yml", report_dir, env())
         profile = {"cold": cold_profile, "rerun": rerun_profile}
@@ -482,8 +493,7 @@ def with_role(prefix, count, cache, results_dir, transport, key=None, rerun_podm
         if collect:
             figures["collect"] = collect_figure(room, inventory, results_dir, env())
         if cache:
-            out = in_host(room.cache, "find /opt/labroom-package-cache/server/+files -type f -name '*.whl' -printf '%s\\n'")
-            figures["cache_files_bytes"] = sum(int(v) for v in out.stdout.split())
+            figures["cache_files_bytes"] = package_set_bytes(room.cache)
             figures["resolution_bytes"] = resolution_bytes(room.cache)
         return figures
 
@@ -534,12 +544,23 @@ def collect_figure(room, inventory, results_dir, env):
             "requests_per_pc": requests, "runs_in_csv": rows, "changed": run.total_changed}
 
 
+def package_set_bytes(cache):
+    """The wheels one PC installs: every wheel the cache holds after serving the room, in its
+    wheelhouse and in devpi's store, each file name counted once (the same file in both, as
+    uv's wheel can be, is one file of the set)."""
+    out = in_host(cache, "find /opt/labroom-package-cache/wheelhouse /opt/labroom-package-cache/server/+files "
+                         "-type f -name '*.whl' -printf '%f %s\\n' 2>/dev/null || true")
+    sizes = dict(line.split() for line in out.stdout.splitlines() if line.strip())
+    return sum(int(size) for size in sizes.values())
+
+
 def resolution_bytes(cache):
     """Bytes one resolution of the package set takes from upstream: index pages and wheel
-    metadata, no wheel. The cache's pass runs one (uv pip compile against upstream), and devpi
-    fetches the same projects' pages once more as it serves them; so (package set + twice
-    this) / package set is about the least the room's upstream bytes can be with this design.
-    Measured on the cache host with an empty uv cache (uv fetched through the cache: local)."""
+    metadata, no wheel. The cache's pass runs one (uv pip compile against upstream), and the
+    wheelhouse then downloads only the files; so (package set + this) / package set is about the
+    least the room's upstream bytes can be with this design (the cache's own install, devpi and
+    nginx, comes on top). Measured on the cache host with an empty uv cache (uv fetched through
+    the cache: local)."""
     script = (
         "set -e; d=$(mktemp -d); /opt/labroom-package-cache/.venv/bin/python -m pip install -q "
         "--disable-pip-version-check --target $d/uv --index-url http://127.0.0.1:3141/root/pypi/+simple/ "
@@ -773,8 +794,10 @@ def main():
             elif variant == "uv_commands":
                 found = by_hand(prefix, args.hosts, "uv", cold_only=cold_only)
             else:
-                found = with_role(prefix, args.hosts, variant == "role_cache", output.parent, TRANSPORTS[variant], key,
-                                  rerun_podman=variant == "role", collect=variant == "role", cold_only=cold_only)
+                found = with_role(prefix, args.hosts, variant in CACHE_SETTINGS, output.parent, TRANSPORTS[variant], key,
+                                  rerun_podman=variant == "role", collect=variant == "role",
+                                  cold_only=cold_only or variant == "role_cache_devpi",
+                                  cache_settings=CACHE_SETTINGS.get(variant))
             print_variant(found)
             return found
 
@@ -844,10 +867,21 @@ def main():
             "role_cache_vs_role_wall": ratio(figures.get("role_cache", {}).get("wall_to_healthy_s"),
                                              figures.get("role", {}).get("wall_to_healthy_s")),
             "role_cache_upstream_vs_package_set": ratio(figures.get("role_cache", {}).get("upstream_bytes"), package_set),
-            # The least role_cache's upstream can be with this design: the package set, the
-            # pass's resolution, and devpi fetching the same pages once more.
-            "role_cache_floor_vs_package_set": ratio(package_set + 2 * resolution, package_set)
+            # The least role_cache's upstream can be with this design: the package set and the
+            # pass's resolution.
+            "role_cache_floor_vs_package_set": ratio(package_set + resolution, package_set)
             if package_set and resolution is not None else None,
+            # The earlier design in the same run (devpi fetching the pinned files): its lead and
+            # its upstream bytes.
+            "role_cache_devpi_before_first_install_s": cache_lead_s(
+                {p["play"]: p["s"] for p in figures["role_cache_devpi"]["profile"]["cold"]["plays"]})
+            if "role_cache_devpi" in figures else None,
+            "role_cache_devpi_upstream_vs_package_set": ratio(figures.get("role_cache_devpi", {}).get("upstream_bytes"),
+                                                              package_set),
+            "role_cache_vs_role_cache_devpi_lead": ratio(
+                cache_lead_s({p["play"]: p["s"] for p in figures["role_cache"]["profile"]["cold"]["plays"]}),
+                cache_lead_s({p["play"]: p["s"] for p in figures["role_cache_devpi"]["profile"]["cold"]["plays"]}))
+            if "role_cache" in figures and "role_cache_devpi" in figures else None,
             "role_upstream_vs_role_cache_upstream": ratio(figures.get("role", {}).get("upstream_bytes"),
                                                           figures.get("role_cache", {}).get("upstream_bytes")),
         },

@@ -269,9 +269,12 @@ def class_page(room, pc, page, student):
 
 
 def files_served(room, cache):
-    """How many package files devpi has served (its log's GET lines for /+f/ files)."""
+    """How many package files the cache has served: devpi (its log's GET lines for /+f/ files)
+    and the wheelhouse (nginx's access log: GETs of wheels and source distributions)."""
     out = room.sh(cache, "grep -c '] GET /root/pypi/+f/' %s/devpi.log || true" % CACHE_BASE)
-    return int(out.stdout.strip() or 0)
+    wheelhouse = room.sh(cache, "grep -cE '\"GET /[^ ]+\\.(whl|tar\\.gz) HTTP' %s/wheelhouse-server/log/access.log || true"
+                         % CACHE_BASE)
+    return int(out.stdout.strip() or 0) + int(wheelhouse.stdout.strip() or 0)
 
 
 def add_a_pc(room, instructor, name, run_row):

@@ -104,23 +104,32 @@ def test_the_room_installed_from_the_wheelhouse_which_fetched_mlflow_once(host):
     access = host.file(BASE + "/wheelhouse-server/log/access.log").content_string.splitlines()
     served = [line for line in access if '"GET /%s HTTP' % MLFLOW_WHEEL in line and '" 200 ' in line]
     assert len(served) >= len(LAB_PCS), access[-20:]
-    # devpi fetched it from upstream at most once: for the PC added later with --limit (the
-    # cache host not in that run, so that PC resolved through devpi: test_operator_table.py).
+    # devpi never fetched it: the PC added later with --limit (the cache host not in that run)
+    # read its kind's pins from the wheelhouse too (test_operator_table.py).
     log = host.file(BASE + "/devpi.log").content_string.splitlines()
     fetched = [line for line in log
                if "reading remote" in line and MLFLOW_WHEEL in line and MLFLOW_WHEEL + ".metadata" not in line]
-    assert len(fetched) <= 1, fetched
+    assert fetched == [], fetched
+    # The pins of the room's one kind of PC, kept beside the wheels for that PC.
+    locks = host.run("find %s/wheelhouse/locks -name '*.txt'", BASE).stdout.split()
+    assert len(locks) == 1, locks
+    assert "mlflow==3.17.2 --hash=sha256:" in host.file(locks[0]).content_string
     # No partial download left behind.
     assert host.run("find %s/wheelhouse -name '.*'", BASE).stdout.split() == []
 
 
 def test_no_file_crossed_the_uplink_twice(host):
     # No PC made devpi fetch a file twice (three PCs backtracking through files it did not
-    # hold did, when pip made the pass), and no probe made it start a fetch twice.
+    # hold did, when pip made the pass), and no probe made it start a fetch twice. With the
+    # wheelhouse, devpi fetches no file at all in this room: every PC, the one added with
+    # --limit too, installed the room's pins from the wheelhouse (test above); the wheelhouse
+    # holds each file once (a file name is a folder entry).
     log = host.file(BASE + "/devpi.log").content_string.splitlines()
     urls = [re.search(r"reading remote: URL\('([^']+)'\)", line).group(1) for line in log if "reading remote: URL(" in line]
     twice = sorted({url for url in urls if urls.count(url) > 1})
-    assert urls and not twice, twice
+    assert not twice, twice
+    wheels = [url for url in urls if url.endswith(".whl")]
+    assert wheels == [], wheels
 
 
 def test_the_report_files_list_every_lab_pc():

@@ -897,14 +897,20 @@ def main():
     }
     output.write_text(json.dumps(result, indent=2) + "\n")
 
-    print("\n%-12s %-9s %5s %10s %12s %14s %8s %8s %14s %14s" % (
+    print("\n%-16s %-9s %5s %10s %12s %14s %8s %8s %14s %14s" % (
         "variant", "transport", "hosts", "healthy_s", "upstream_MB", "uplink100_s", "rerun_s", "changed", "rss_mb(max)",
         "ready_s(max)"))
+
+    def shown(value, form):
+        return "-" if value is None else form % value
+
     for name, f in figures.items():
-        print("%-12s %-9s %5d %10.1f %12.1f %14.1f %8.1f %8s %14.1f %14.2f" % (
+        # A cold-run-only variant (role_cache_devpi) has no re-run, RSS or restart figures.
+        print("%-16s %-9s %5d %10.1f %12.1f %14.1f %8s %8s %14s %14s" % (
             name, f["transport"], f["hosts"], f["wall_to_healthy_s"], f["upstream_bytes"] / 1e6, f["uplink_100mbit_s"],
-            f["rerun_s"], "-" if f["rerun_changed"] is None else f["rerun_changed"], max(f["server_rss_mb"]),
-            max(f["server_ready_s"])))
+            shown(f.get("rerun_s"), "%.1f"), shown(f.get("rerun_changed"), "%s"),
+            shown(max(f["server_rss_mb"]) if f.get("server_rss_mb") else None, "%.1f"),
+            shown(max(f["server_ready_s"]) if f.get("server_ready_s") else None, "%.2f")))
     if interleaved:
         print("\ninterleaved cold runs (%s):" % " ".join(interleaved["order"]))
         for variant in ("uv_commands", "role"):

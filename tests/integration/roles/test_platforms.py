@@ -267,13 +267,13 @@ def test_a_mac_cache_has_no_wheelhouse_unless_asked(results):
     # Outside systemd the runtime folder is the service layer's own, under the server's folder.
     assert "pid /opt/labroom-package-cache/wheelhouse-server/run/nginx.pid;" in conf
     assert "listen 0.0.0.0:18941;" in conf and "root /opt/labroom-package-cache/wheelhouse;" in conf
-    args, _ = made["/opt/labroom-package-cache/wheelhouse"]
+    args = made["/opt/labroom-package-cache/wheelhouse"][0]
     assert (args["owner"], args["group"], args["mode"]) == ("devpi", "devpi", "0755")
-    args, _ = made["/opt/labroom-package-cache/wheelhouse-server"]
+    args = made["/opt/labroom-package-cache/wheelhouse-server"][0]
     assert (args["owner"], args["group"]) == ("root", "wheel")
     # No apt on a Mac.
-    assert not [name for name, _result in results["mac_cache_wheelhouse"] if name.endswith("Install nginx for the wheelhouse")
-                and not _result.get("skipped")]
+    assert not [name for name, result in results["mac_cache_wheelhouse"] if name.endswith("Install nginx for the wheelhouse")
+                and not result.get("skipped")]
 
 
 def test_a_mac_wheelhouse_without_nginx_is_refused_before_any_change(results):

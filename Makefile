@@ -26,7 +26,7 @@ export CONTAINERS_CONF := $(CURDIR)/molecule/resources/podman/containers.conf
 help:
 	@echo "make lab    set up the controller (.venv) and provision $(INVENTORY)"
 	@echo "make test   lint, unit tests and the Molecule room ($(SCENARIOS))"
-	@echo "make bench  the room benchmark ($(BENCH_HOSTS) podman PCs per variant, about 40 minutes)"
+	@echo "make bench  the room benchmark ($(BENCH_HOSTS) podman PCs per variant, about 50 minutes)"
 	@echo "make bench-class  a class of $(BENCH_CLASS_STUDENTS) students at once against one podman server, six shapes"
 
 ## Controller environment ---------------------------------------------------------------

@@ -2,11 +2,11 @@
 # Copyright: (c) 2026, labroom.mlflow contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The room report of playbooks/status.yml: one row per lab PC and per package cache host, and
-the hosts that count as failing.
+"""The room report of playbooks/status.yml: one row per lab PC, per package cache host and per
+course tier's front and database host, and the hosts that count as failing.
 
-The filters are documented in room_report_rows.yml, room_report_cache_rows.yml and
-room_report_failing.yml beside this file.
+The filters are documented in room_report_rows.yml, room_report_cache_rows.yml,
+room_report_tier_rows.yml and room_report_failing.yml beside this file.
 """
 
 from __future__ import annotations
@@ -166,6 +166,48 @@ def room_report_cache_rows(hosts, hostvars):
     return [row for row in rows if row is not None]
 
 
+TIER_ROLES = ("front", "database")
+
+
+def room_report_tier_row(host, host_vars, role):
+    """The report row of a course tier's front or database host (`role`), or None when nothing
+    is known about it in this run (left out by --limit).
+
+    The variables read are mlflow_server_tier_<role>_status (the row the role's
+    course_front_status or course_database_status entry point records),
+    mlflow_server_tier_<role>_unreachable and mlflow_server_tier_<role>_provision_error (set
+    by playbooks/provision.yml).
+    """
+    if role not in TIER_ROLES:
+        raise AnsibleFilterError("room_report_tier_rows: role must be one of %s, got %r" % (", ".join(TIER_ROLES), role))
+    checked, unreachable, provision_error = _recorded(host, host_vars, "mlflow_server_tier_" + role)
+    if not (checked or unreachable or provision_error is not None):
+        return None
+
+    if unreachable:
+        status = "unreachable"
+    elif provision_error is not None:
+        status = "failed"
+    elif _as_bool(checked.get("healthy", False)):
+        status = "healthy"
+    else:
+        status = "failing"
+    error = unreachable or (provision_error if provision_error is not None else "") or checked.get("error", "")
+
+    row = dict(ROW_DEFAULTS, host=host)
+    row.update({key: checked[key] for key in ("url", "version", "latency_ms", "tls", "cert_days")
+                if checked.get(key) is not None})
+    row.update(role=role, mode=role, healthy=status == "healthy", status=status, error=str(error).strip())
+    return row
+
+
+def room_report_tier_rows(hosts, hostvars, role):
+    """One report row per host of `hosts` that was part of this run as a course tier's `role`
+    (front or database), in that order; see room_report_tier_row."""
+    rows = _rows("room_report_tier_rows", lambda host, host_vars: room_report_tier_row(host, host_vars, role), hosts, hostvars)
+    return [row for row in rows if row is not None]
+
+
 def room_report_failing(rows, check_mode=False):
     """The hosts of `rows` whose status is not good enough: not healthy or stopped (nor
     failing, in check mode)."""
@@ -183,5 +225,6 @@ class FilterModule:
         return {
             "room_report_rows": room_report_rows,
             "room_report_cache_rows": room_report_cache_rows,
+            "room_report_tier_rows": room_report_tier_rows,
             "room_report_failing": room_report_failing,
         }

@@ -20,7 +20,9 @@ ROOT = Path(__file__).resolve().parents[3]
 ROLES = ["mlflow_server", "package_cache"]
 # Every public role: its defaults, argument specs and docs/variables.md agree.
 SPEC_ROLES = ROLES + ["mlflow_client"]
-ENTRY_POINT_NAMES = {"mlflow_server": ["backup", "collect", "freeze", "installed", "main", "reset", "restore", "status"],
+ENTRY_POINT_NAMES = {"mlflow_server": ["backup", "collect", "course_database", "course_database_status", "course_front",
+                                       "course_front_status", "course_tier_check", "freeze", "installed", "main", "reset",
+                                       "restore", "status"],
                      "package_cache": ["main", "status"], "mlflow_client": ["main"]}
 # Lists whose entries may take several shapes: the preflight checks them entry by entry
 # (mlflow_server_students: user names or {username, password}, the roster_problems filter).

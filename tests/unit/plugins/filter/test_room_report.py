@@ -1,5 +1,5 @@
 """Unit tests of the room report filters (labroom.mlflow.room_report_rows, room_report_cache_rows,
-room_report_failing)."""
+room_report_tier_rows, room_report_failing)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from ansible_collections.labroom.mlflow.plugins.filter.room_report import (
     room_report_failing,
     room_report_row,
     room_report_rows,
+    room_report_tier_rows,
 )
 
 HEALTHY = {
@@ -240,9 +241,43 @@ def test_a_cache_status_that_is_not_a_mapping_is_refused():
         cache_rows({"cache": {"package_cache_status": "healthy"}})
 
 
+DB_DOWN = {"host": "db", "url": "postgresql://db:5432/mlflow", "version": "", "healthy": False,
+           "error": "PostgreSQL does not answer (systemctl is-active postgresql: inactive): no socket."}
+FRONT_OK = {"host": "front", "url": "https://front", "version": "3.17.2", "healthy": True, "latency_ms": 31.5,
+            "tls": "own_ca", "cert_days": 364, "error": ""}
+
+
+def test_a_tiers_front_and_database_get_their_rows_and_roles():
+    hostvars = {"front": {"mlflow_server_tier_front_status": FRONT_OK}, "db": {"mlflow_server_tier_database_status": DB_DOWN}}
+    (front,) = room_report_tier_rows(["front"], hostvars, "front")
+    (db,) = room_report_tier_rows(["db"], hostvars, "database")
+    assert (front["role"], front["status"], front["latency_ms"], front["cert_days"], front["tls"]) == (
+        "front", "healthy", 31.5, 364, "own_ca")
+    assert (db["role"], db["mode"], db["status"], db["healthy"], db["error"]) == (
+        "database", "database", "failing", False, DB_DOWN["error"])
+    assert set(db) == set(room_report.ROW_DEFAULTS) | {"status"}
+    # A failing database fails the room, with its host named.
+    assert room_report_failing([front, db]) == ["db"]
+
+
+def test_a_tier_host_refused_or_off_or_left_out():
+    hostvars = {"db": {"mlflow_server_tier_database_provision_error": "The course tier cannot be set up"},
+                "front": {"mlflow_server_tier_front_unreachable": "Failed to connect\n to the host"}, "old": {}}
+    assert [(r["host"], r["status"]) for r in room_report_tier_rows(["db", "old"], hostvars, "database")] == [("db", "failed")]
+    assert room_report_tier_rows(["front"], hostvars, "front")[0]["error"] == "Failed to connect to the host"
+    # The front's variables say nothing of the database's part of the same host.
+    assert room_report_tier_rows(["front"], hostvars, "database") == []
+
+
+def test_tier_rows_want_a_known_role():
+    with pytest.raises(AnsibleFilterError, match="role must be one of front, database"):
+        room_report_tier_rows(["db"], {}, "cache")
+
+
 def test_filters_are_registered_under_their_documented_names():
     assert FilterModule().filters() == {"room_report_rows": room_report_rows, "room_report_failing": room_report_failing,
-                                        "room_report_cache_rows": room_report_cache_rows}
+                                        "room_report_cache_rows": room_report_cache_rows,
+                                        "room_report_tier_rows": room_report_tier_rows}
     assert room_report.OK_STATUSES == ("healthy", "stopped")
 
 

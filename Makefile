@@ -10,10 +10,10 @@ BIN       := $(CURDIR)/$(VENV)/bin
 INVENTORY ?= inventory/localhost/hosts.yml
 # The Molecule room in lanes (';' between lanes) that run side by side, each lane's scenarios
 # one after the other. One lane: on 2 cores, two lanes beside the checks were much slower (the
-# course scenario's converge took 18:47 instead of 2:41: docs/testing.md, "Time"). course runs
-# last, when mixed and upgrade have filled the uv cache volume it shares with them.
+# course scenario's converge took 18:47 instead of 2:41: docs/testing.md, "Time"). course
+# and course_tier last, when mixed and upgrade have filled the uv cache volume they share.
 # SCENARIOS=... on the command line runs those in one lane.
-MOLECULE_LANES ?= $(if $(filter command line environment,$(origin SCENARIOS)),$(SCENARIOS),default mixed upgrade course)
+MOLECULE_LANES ?= $(if $(filter command line environment,$(origin SCENARIOS)),$(SCENARIOS),default mixed upgrade course course_tier)
 SCENARIOS ?= $(subst ;, ,$(MOLECULE_LANES))
 COLLECTION_LINK := .ansible/collections/ansible_collections/labroom/mlflow
 

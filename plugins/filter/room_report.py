@@ -130,22 +130,19 @@ def room_report_rows(hosts, hostvars):
     return _rows("room_report_rows", room_report_row, hosts, hostvars)
 
 
-def room_report_cache_row(host, host_vars):
-    """The report row of one package cache host, or None when nothing is known about it in
-    this run (left out by --limit).
-
-    The variables read are package_cache_status (the row the package_cache role's status
-    entry point records), package_cache_unreachable (Ansible's reason when the host could not
-    be reached) and package_cache_provision_error (set by playbooks/provision.yml).
-    """
-    checked, unreachable, provision_error = _recorded(host, host_vars, "package_cache")
+def _part_row(host, host_vars, prefix, role, keys):
+    """The row of a host that is a part of the room other than a tracking server (the package
+    cache, a course tier's front or database host), from <prefix>_status, <prefix>_unreachable
+    and <prefix>_provision_error; None when nothing is known about it in this run. `keys` are
+    the status's figures the row takes over."""
+    checked, unreachable, provision_error = _recorded(host, host_vars, prefix)
     if not (checked or unreachable or provision_error is not None):
         return None
 
     if unreachable:
         status = "unreachable"
     elif provision_error is not None:
-        # It may still answer (an older devpi kept running), but this run could not set it up.
+        # It may still answer (an older program kept running), but this run could not set it up.
         status = "failed"
     elif _as_bool(checked.get("healthy", False)):
         status = "healthy"
@@ -154,9 +151,20 @@ def room_report_cache_row(host, host_vars):
     error = unreachable or (provision_error if provision_error is not None else "") or checked.get("error", "")
 
     row = dict(ROW_DEFAULTS, host=host)
-    row.update({key: checked[key] for key in ("url", "version") if checked.get(key)})
-    row.update(role="cache", mode="cache", healthy=status == "healthy", status=status, error=str(error))
+    row.update({key: checked[key] for key in keys if checked.get(key) not in (None, "")})
+    row.update(role=role, mode=role, healthy=status == "healthy", status=status, error=str(error).strip())
     return row
+
+
+def room_report_cache_row(host, host_vars):
+    """The report row of one package cache host, or None when nothing is known about it in
+    this run (left out by --limit).
+
+    The variables read are package_cache_status (the row the package_cache role's status
+    entry point records), package_cache_unreachable (Ansible's reason when the host could not
+    be reached) and package_cache_provision_error (set by playbooks/provision.yml).
+    """
+    return _part_row(host, host_vars, "package_cache", "cache", ("url", "version"))
 
 
 def room_report_cache_rows(hosts, hostvars):
@@ -180,25 +188,7 @@ def room_report_tier_row(host, host_vars, role):
     """
     if role not in TIER_ROLES:
         raise AnsibleFilterError("room_report_tier_rows: role must be one of %s, got %r" % (", ".join(TIER_ROLES), role))
-    checked, unreachable, provision_error = _recorded(host, host_vars, "mlflow_server_tier_" + role)
-    if not (checked or unreachable or provision_error is not None):
-        return None
-
-    if unreachable:
-        status = "unreachable"
-    elif provision_error is not None:
-        status = "failed"
-    elif _as_bool(checked.get("healthy", False)):
-        status = "healthy"
-    else:
-        status = "failing"
-    error = unreachable or (provision_error if provision_error is not None else "") or checked.get("error", "")
-
-    row = dict(ROW_DEFAULTS, host=host)
-    row.update({key: checked[key] for key in ("url", "version", "latency_ms", "tls", "cert_days")
-                if checked.get(key) is not None})
-    row.update(role=role, mode=role, healthy=status == "healthy", status=status, error=str(error).strip())
-    return row
+    return _part_row(host, host_vars, "mlflow_server_tier_" + role, role, ("url", "version", "latency_ms", "tls", "cert_days"))
 
 
 def room_report_tier_rows(hosts, hostvars, role):

@@ -105,3 +105,28 @@ def test_the_tier_check_refuses_naming_the_setting(tmp_path, change, expected):
     assert refused.returncode != 0
     assert "The course tier cannot be set up with this inventory, nothing was changed" in output
     assert expected in output, output[-3000:]
+
+
+def test_a_secret_that_differs_is_refused_without_showing_it(tmp_path):
+    def change(document, groups):
+        groups["mlflow_course_server"]["hosts"]["mlflow-course-2"] = {"mlflow_server_admin_password": "another-password-2"}
+
+    refused = tier_check(inventory(tmp_path, change))
+    output = " ".join((refused.stdout + refused.stderr).split())
+    assert refused.returncode != 0
+    assert "mlflow_server_admin_password differs between the tier's hosts (" in output
+    assert "another-password-2" not in output and "a-long-password-1" not in output
+
+
+def test_a_lab_pc_beside_a_tier_is_not_checked_as_part_of_it(tmp_path):
+    """A per-PC server (no HTTPS, SQLite) in the same inventory as a tier passes the role's settings check."""
+    def change(document, groups):
+        document["all"]["children"]["lab_room"] = {"hosts": {"lab-pc-01": {"ansible_connection": "local"}}}
+
+    path = inventory(tmp_path, change)
+    playbook = path.parent / "lab-pc.yml"
+    playbook.write_text(yaml.safe_dump([{"name": "A lab PC", "hosts": "lab_room", "gather_facts": False,
+                                         "roles": [{"role": "labroom.mlflow.mlflow_server"}]}]))
+    checked = subprocess.run([str(BIN / "ansible-playbook"), "-i", str(path), str(playbook), "--tags", "mlflow_server_settings"],
+                             cwd=ROOT, capture_output=True, text=True, env=ENV, check=False)
+    assert checked.returncode == 0, checked.stdout[-3000:] + checked.stderr[-2000:]

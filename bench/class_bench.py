@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Benchmark: a whole class logging to ONE MLflow server at the same moment, in six shapes.
+"""Benchmark: a whole class logging to ONE MLflow server at the same moment, in seven shapes.
 
 One podman container (Debian 13, systemd, named class-bench-server) is provisioned with the
 role labroom.mlflow.mlflow_server through ansible-playbook (podman connection), once per
@@ -15,6 +15,15 @@ settings; the venv stays, so later shapes install little):
                postgresql  4        basic   the same with MLflow's pool sizes (5 + 10), not the role's (15 + 5)
   course_auth_tls  postgresql  4    basic   behind the HTTPS front (nginx, the room's own CA),
                                             as the role sets a course server up by default
+  course_tier  postgresql  2 x 2    basic   a course tier (docs/course-server.md): two course hosts
+                                            of 2 workers, a database host and a balancing front,
+                                            four more containers, provisioned by playbooks/provision.yml;
+                                            the same 4 workers as the shapes above, on the same 2
+                                            cores, so it measures what the tier costs, not what it adds.
+                                            After its load runs, one more at the smallest N in which
+                                            one course host's MLflow is stopped FAILOVER_AT_S seconds
+                                            in: what the failover lost (a student stops at its first
+                                            failed request, no retries).
 
 Every shape installs mlflow_server_packages: [mlflow] (without [extras]), to keep installs
 short. With auth the role gets an admin password and the accounts student001..student100
@@ -120,7 +129,19 @@ SHAPES = {
     # The course server as the role sets it up by default: the HTTPS front (nginx, the room's own
     # CA) before MLflow, which listens on the loopback only. Students trust the CA.
     "course_auth_tls": {"backend": "postgresql", "workers": 4, "auth": "basic", "tls": "own_ca"},
+    # A course tier: two course hosts of 2 workers (4 in all, as above), a database host and a
+    # balancing front, each its own container on the same cores.
+    "course_tier": {"backend": "postgresql", "workers": 2, "auth": "basic", "tls": "own_ca", "tier": True},
 }
+# The course tier's containers: front, course hosts, database host (inventory names too).
+TIER_FRONT = "class-bench-tier-front"
+TIER_COURSE = ("class-bench-tier-1", "class-bench-tier-2")
+TIER_DATABASE = "class-bench-tier-db"
+TIER_CONTAINERS = (TIER_FRONT, *TIER_COURSE, TIER_DATABASE)
+# The failover run: the second course host's MLflow is stopped this many seconds into the load.
+FAILOVER_AT_S = 5.0
+# The containers whose CPU and memory a load run measures (the tier's, during its shape).
+MEASURED = [CONTAINER]
 # Accounts the role creates with auth (at least this many, more when --students asks for more).
 CLASS_SIZE = 100
 PASSWORD_LENGTH = 20
@@ -154,7 +175,15 @@ RATIO_PAIRS = (
     ("course_auth_vs_course_auth_mlflow_pool", "course_auth", "course_auth_mlflow_pool"),
     # What the HTTPS front costs (TLS, nginx's proxying) over MLflow with auth alone.
     ("course_auth_tls_vs_course_auth", "course_auth_tls", "course_auth"),
+    # What the tier costs (a second TLS hop, the balancing front, PostgreSQL over the network)
+    # over one course server with its front, and over MLflow with auth alone.
+    ("course_tier_vs_course_auth_tls", "course_tier", "course_auth_tls"),
+    ("course_tier_vs_course_auth", "course_tier", "course_auth"),
 )
+# The sizing model: a student running the handout's client once a minute (REQUESTS_PER_STUDENT
+# requests), a core kept at most this busy.
+MODEL_RUNS_PER_MINUTE = 1
+MODEL_CORE_BUSY = 0.7
 
 
 # --- pure parts (tests/unit/test_class_bench.py) ---------------------------------------------
@@ -465,6 +494,27 @@ def ratios(runs):
     return found
 
 
+def students_per_core(ms_per_request, requests_per_student=None, runs_per_minute=MODEL_RUNS_PER_MINUTE,
+                      busy=MODEL_CORE_BUSY):
+    """The sizing model (not a measurement): students one core serves when each runs the client
+    runs_per_minute times a minute, from the server's measured CPU per request, the core at most
+    `busy` busy. None without a figure."""
+    if not ms_per_request:
+        return None
+    per_student = (requests_per_student or REQUESTS_PER_STUDENT) * runs_per_minute / 60.0
+    return round(busy * 1000.0 / ms_per_request / per_student, 1)
+
+
+def sizing(runs):
+    """students_per_core for each load run with a CPU figure: {shape: {N: students per core}}."""
+    found = {}
+    for run in runs:
+        ms = (run.get("cpu") or {}).get("server_cpu_ms_per_request")
+        if ms and not run.get("failover"):
+            found.setdefault(run["shape"], {})[str(run["students"])] = students_per_core(ms)
+    return found
+
+
 TABLE_HEADER = ("shape", "N", "runs ok", "runs/s", "req/s", "p50 s", "p95 s", "max s", "srv ms/req", "errors",
                 "RSS server MB", "RSS postgres MB")
 TABLE_FORMAT = "%-12s %4s %8s %7s %7s %7s %7s %7s %10s  %-30s %13s %15s"
@@ -550,6 +600,106 @@ def write_inventory(directory):
     playbook = Path(directory) / "class-bench.yml"
     playbook.write_text(PLAYBOOK)
     return path, playbook
+
+
+def start_tier(tls_port):
+    """A course tier's four containers (front, two course hosts, database host), the front's
+    HTTPS port published on the controller's loopback only; each host knows the others by name
+    (/etc/hosts, as the school's DNS would)."""
+    remove_tier()
+    for name in TIER_CONTAINERS:
+        ports = ["-p", "127.0.0.1:%d:%d/tcp" % (tls_port, tls_port)] if name == TIER_FRONT else []
+        sh("podman", "run", "-d", "--name", name, "--hostname", name, "--systemd", "always", *ports, IMAGE, "/sbin/init")
+    for name in TIER_CONTAINERS:
+        sh("podman", "exec", name, "sh", "-c", "systemctl is-system-running --wait >/dev/null; true", timeout=120)
+    addresses = {name: (sh("podman", "exec", name, "hostname", "-I").stdout.split() or [""])[0] for name in TIER_CONTAINERS}
+    if not all(addresses.values()):
+        raise RuntimeError("the tier's containers have no address to name: %s" % addresses)
+    names = "".join("%s %s\n" % (addresses[name], name) for name in TIER_CONTAINERS)
+    for name in TIER_CONTAINERS:
+        sh("podman", "exec", "-i", name, "sh", "-c", "cat >> /etc/hosts", input=names)
+    return addresses
+
+
+def remove_tier():
+    for name in TIER_CONTAINERS:
+        sh("podman", "rm", "-f", "-t", "5", name, check=False)
+
+
+def write_tier_inventory(directory):
+    """The tier's inventory: its three groups, reached through podman."""
+    connection = {"ansible_connection": "containers.podman.podman", "ansible_python_interpreter": "/usr/bin/python3"}
+    path = Path(directory) / "tier-inventory.yml"
+    path.write_text(yaml.safe_dump({"all": {"children": {
+        "mlflow_course_server": {"hosts": {name: dict(connection) for name in TIER_COURSE}},
+        "mlflow_course_database": {"hosts": {TIER_DATABASE: dict(connection)}},
+        "mlflow_course_front": {"hosts": {TIER_FRONT: dict(connection)}}}}}))
+    return path
+
+
+def check_tier(base_url, students, workers=None):
+    """(observed, [reasons the tier does not run as asked]): the front answers, refuses a request
+    without credentials, lets student001 read its own experiment; each course host runs MLflow on
+    the database host with basic auth and its workers."""
+    wait_healthy(base_url)
+    problems = []
+    observed = {"answer_without_credentials": requests.get(base_url + "/api/2.0/mlflow/experiments/search",
+                                                           params={"max_results": 1}, timeout=30).status_code}
+    if observed["answer_without_credentials"] != 401:
+        problems.append("the front answered %s without credentials" % observed["answer_without_credentials"])
+    first = students[0]
+    answer = requests.get(base_url + "/api/2.0/mlflow/experiments/get-by-name", params={"experiment_name": first["username"]},
+                          auth=(first["username"], first["password"]), timeout=30)
+    observed["student001_own_experiment_status"] = answer.status_code
+    if answer.status_code != 200:
+        problems.append("%s cannot read its own experiment: %d %s" % (first["username"], answer.status_code, answer.text[:300]))
+    for name in TIER_COURSE:
+        pid = sh("podman", "exec", name, "systemctl", "show", "-p", "MainPID", "--value", SERVICE, check=False).stdout.strip()
+        argv = sh("podman", "exec", name, "cat", "/proc/%s/cmdline" % pid, check=False).stdout.split("\0") if pid else []
+        found = {"backend": option(argv, "--backend-store-uri"), "workers": option(argv, "--workers"),
+                 "app": option(argv, "--app-name")}
+        observed[name] = found
+        expected = str(workers or SHAPES["course_tier"]["workers"])
+        if "@%s:" % TIER_DATABASE not in (found["backend"] or "") or found["app"] != "basic-auth" or found["workers"] != expected:
+            problems.append("%s does not run MLflow on %s with basic auth and %s workers: %s"
+                            % (name, TIER_DATABASE, expected, found))
+    first_host = observed.get(TIER_COURSE[0], {})
+    observed.update(backend="postgresql (%s)" % TIER_DATABASE, auth="basic" if first_host.get("app") == "basic-auth" else "none",
+                    tls="own_ca, through %s" % TIER_FRONT,
+                    workers="%s x %s" % (len(TIER_COURSE), first_host.get("workers")))
+    return observed, problems
+
+
+def failover_load(n, base_url, accounts, args, meter):
+    """One more load run of the tier in which the second course host's MLflow is stopped
+    FAILOVER_AT_S seconds after the students start (systemctl stop: its own nginx then answers
+    502, which the front counts as a failure and passes over); started again after. A student
+    stops at its first failed request (no retries, unlike MLflow's client): the errors are what
+    the failover lost."""
+    host = TIER_COURSE[1]
+    stopped = {}
+
+    def stop():
+        stopped["at"] = time.monotonic()
+        stopped["rc"] = sh("podman", "exec", host, "systemctl", "stop", SERVICE, check=False).returncode
+
+    timer = threading.Timer(FAILOVER_AT_S, stop)
+    started = {}
+
+    def start():
+        started["at"] = time.monotonic()
+        timer.start()
+
+    try:
+        figures = load("course_tier", n, base_url, accounts, args.deadline, args.request_timeout, meter, on_start=start)
+    finally:
+        timer.cancel()
+        sh("podman", "exec", host, "systemctl", "start", SERVICE, check=False)
+    figures["shape"] = "course_tier_failover"
+    figures["failover"] = {"host": host, "action": "systemctl stop %s" % SERVICE,
+                           "stopped_at_s": round(stopped["at"] - started["at"], 1) if "at" in stopped else None,
+                           "stop_rc": stopped.get("rc")}
+    return figures
 
 
 def collection_at(ref, directory):
@@ -863,7 +1013,13 @@ class RssSampler(threading.Thread):
 
     @staticmethod
     def sample():
-        return rss_by_user(sh("podman", "exec", CONTAINER, "ps", "-eo", "user:32=,rss=", check=False, timeout=30).stdout)
+        """Summed over the measured containers (the tier's four during its shape)."""
+        found = {}
+        for container in MEASURED:
+            for user, mb in rss_by_user(sh("podman", "exec", container, "ps", "-eo", "user:32=,rss=",
+                                           check=False, timeout=30).stdout).items():
+                found[user] = found.get(user, 0.0) + mb
+        return found
 
     def run(self):
         while not self.stopping.is_set():
@@ -961,8 +1117,9 @@ class CpuMeter:
     meanwhile (the RSS sampler's podman exec; the `ps` it runs in the container, a few
     milliseconds a second, is in the server's figure), and the whole machine."""
 
-    def __init__(self, cgroup_file):
-        self.cgroup_file = cgroup_file
+    def __init__(self, cgroup_files):
+        # One file, or the files of several containers (a course tier's), summed.
+        self.cgroup_files = [cgroup_files] if isinstance(cgroup_files, (str, Path)) else list(cgroup_files)
 
     def read(self, before=True):
         """One reading. The split by user runs a script in the container (podman exec): before
@@ -970,7 +1127,7 @@ class CpuMeter:
         container's figure."""
         by_user = self.by_user() if before else None
         times = os.times()
-        found = {"server": cgroup_cpu_seconds(self.cgroup_file),
+        found = {"server": sum(cgroup_cpu_seconds(path) for path in self.cgroup_files),
                  "generator": times.user + times.system,
                  "children": times.children_user + times.children_system,
                  "machine": machine_busy_seconds(Path("/proc/stat").read_text()),
@@ -980,7 +1137,12 @@ class CpuMeter:
 
     @staticmethod
     def by_user():
-        return cpu_by_user(in_container("python3 -c %s" % shlex.quote(CPU_BY_USER), check=False).stdout)
+        found = {}
+        for container in MEASURED:
+            out = sh("podman", "exec", container, "python3", "-c", CPU_BY_USER, check=False).stdout
+            for user, seconds in cpu_by_user(out).items():
+                found[user] = found.get(user, 0.0) + seconds
+        return found
 
     @staticmethod
     def figures(before, after, requests_served):
@@ -1006,8 +1168,9 @@ class CpuMeter:
         }
 
 
-def load(shape, n, base_url, accounts, deadline_s, request_timeout, meter=None):
-    """N students at once; the load run's figures (with meter, a CpuMeter: its CPU too)."""
+def load(shape, n, base_url, accounts, deadline_s, request_timeout, meter=None, on_start=None):
+    """N students at once; the load run's figures (with meter, a CpuMeter: its CPU too; on_start
+    is called when the students are let go)."""
     students = [Student(index=i + 1) for i in range(n)]
     if SHAPES[shape]["auth"] == "basic":
         for student, account in zip(students, accounts):
@@ -1028,6 +1191,8 @@ def load(shape, n, base_url, accounts, deadline_s, request_timeout, meter=None):
     start = time.monotonic()
     deadline[0] = start + deadline_s
     barrier.wait()
+    if on_start:
+        on_start()
     for thread in threads:
         thread.join(timeout=max(0.0, deadline[0] + 2 - time.monotonic()))
     # The last student's end, or the deadline with students still going (they stop by
@@ -1170,7 +1335,21 @@ def conclusions(runs, not_measured):
     lines.append(coping_check(runs, not_measured))
     if any(r["shape"] == "per_pc_auth" for r in runs) or "per_pc_auth" in not_measured:
         lines.append(coping_check(runs, not_measured, shape="per_pc_auth", label="per-PC shape with basic auth"))
+    failover = next((r for r in runs if r.get("failover")), None)
+    if failover:
+        lines.append(failover_line(failover))
+    elif "course_tier" in not_measured:
+        lines.append("course tier failover: not measured (%s)" % not_measured["course_tier"])
     return lines
+
+
+def failover_line(figures):
+    """What the tier's failover run lost, in one sentence."""
+    return ("course tier failover: %s stopped %s s into the load of %d students: %d of %d runs finished, %d requests failed "
+            "(%s), p95 %s s" % (figures["failover"]["host"], figures["failover"]["stopped_at_s"], figures["students"],
+                                figures["runs_ok"], figures["students"], figures["errors"],
+                                ", ".join("%s %d" % kv for kv in figures["errors_by_kind"].items()) or "none",
+                                figures["p95_s"]))
 
 
 def print_cpu(figures):
@@ -1218,6 +1397,10 @@ def report(result, output):
         print(line)
     for key, value in result["ratios"].items():
         print("%-44s %s" % (key, "-" if value is None else value))
+    if result.get("sizing", {}).get("students_per_core"):
+        print("sizing model (%s):" % result["sizing"]["model"])
+        for shape, per_n in result["sizing"]["students_per_core"].items():
+            print("  %-24s %s" % (shape, ", ".join("%s students: %s per core" % kv for kv in per_n.items())))
     if result.get("profile") and "samples" in result["profile"]:
         print("\nprofile of %s (%d students, py-spy on the server's processes):" % (
             result["profile"]["shape"], result["profile"]["students"]))
@@ -1235,7 +1418,8 @@ def main(argv=None):
     # SIGTERM ends the run like Ctrl-C: the container is removed on the way out.
     signal.signal(signal.SIGTERM, _interrupt)
     output = Path(args.output)
-    host_port, tls_port = free_port(), free_port()
+    host_port, tls_port, tier_port = free_port(), free_port(), free_port()
+    tier_url = "https://localhost:%d" % tier_port
     base_url = "http://127.0.0.1:%d" % host_port
     # The front's URL: "localhost", a name its certificate covers (the public URL's host).
     tls_url = "https://localhost:%d" % tls_port
@@ -1249,7 +1433,7 @@ def main(argv=None):
         "packages_note": "mlflow_server_packages: [mlflow] (without [extras]), to keep installs short",
         "load": {"students": args.students, "requests_per_student": REQUESTS_PER_STUDENT, "params": PARAMS,
                  "metric_steps": METRIC_STEPS, "artifact_bytes": ARTIFACT_BYTES, "deadline_s": args.deadline,
-                 "request_timeout_s": args.request_timeout, "target": base_url, "target_tls": tls_url,
+                 "request_timeout_s": args.request_timeout, "target": base_url, "target_tls": tls_url, "target_tier": tier_url,
                  # Settings tried with --set, over every shape's own.
                  "overrides": redacted(args.overrides),
                  "goal": "0 errors, p95 < %g s" % GOAL_P95_S},
@@ -1271,7 +1455,9 @@ def main(argv=None):
             except RuntimeError as exc:
                 meter = None
                 print("warning: no CPU figures in this run: %s" % exc, flush=True)
+            server_meter = meter
             inventory, playbook = write_inventory(tmp)
+            tier_inventory = write_tier_inventory(tmp)
             collections_path = ROOT / ".ansible/collections"
             if args.ref:
                 collections_path, commit = collection_at(args.ref, tmp)
@@ -1279,9 +1465,33 @@ def main(argv=None):
                 print("== the collection as committed at %s (%s)" % (args.ref, commit[:12]), flush=True)
             else:
                 result["collection"] = dict(source_state(), work_tree=str(ROOT))
+            tier_active = False
             for shape in args.shapes:
-                variables = dict(shape_vars(shape, admin_password, accounts, credentials_dir, tls_url), **args.overrides)
-                shape_url = tls_url if SHAPES[shape]["tls"] != "none" else base_url
+                if tier_active:
+                    # The shapes after the tier are measured on the one server's container again.
+                    remove_tier()
+                    sh("podman", "unpause", CONTAINER, check=False)
+                    MEASURED[:] = [CONTAINER]
+                    meter = server_meter
+                    tier_active = False
+                tier = SHAPES[shape].get("tier", False)
+                if tier:
+                    # The tier's own containers, measured together; the front at its own port. The
+                    # one server's container is paused meanwhile (no CPU of its own on the cores).
+                    print("== %s: containers %s, the front published on %s" % (shape, ", ".join(TIER_CONTAINERS), tier_url),
+                          flush=True)
+                    sh("podman", "pause", CONTAINER, check=False)
+                    tier_active = True
+                    start_tier(tier_port)
+                    MEASURED[:] = TIER_CONTAINERS
+                    try:
+                        meter = CpuMeter([cgroup_cpu_file(name) for name in TIER_CONTAINERS])
+                    except RuntimeError as exc:
+                        meter = None
+                        print("warning: no CPU figures for %s: %s" % (shape, exc), flush=True)
+                shape_tls_url = tier_url if tier else tls_url
+                variables = dict(shape_vars(shape, admin_password, accounts, credentials_dir, shape_tls_url), **args.overrides)
+                shape_url = shape_tls_url if SHAPES[shape]["tls"] != "none" else base_url
                 # The students trust the room's CA (requests reads REQUESTS_CA_BUNDLE), as the lab
                 # PCs do through MLFLOW_TRACKING_SERVER_CERT_PATH.
                 os.environ.pop("REQUESTS_CA_BUNDLE", None)
@@ -1289,7 +1499,9 @@ def main(argv=None):
                     os.environ["REQUESTS_CA_BUNDLE"] = str(Path(credentials_dir) / "ca.crt")
                 print("== %s: provisioning with the role (%s)" % (shape, ", ".join(
                     "%s=%s" % (k, v) for k, v in redacted(variables).items() if k != "mlflow_server_students")), flush=True)
-                outcome = provision(shape, variables, inventory, playbook, tmp, collections_path,
+                outcome = provision(shape, variables, tier_inventory if tier else inventory,
+                                    Path(collections_path) / "ansible_collections/labroom/mlflow/playbooks/provision.yml"
+                                    if tier else playbook, tmp, collections_path,
                                     [admin_password] + [a["password"] for a in accounts])
                 record = {"settings": dict(SHAPES[shape]), "role_vars": redacted(variables), "provision": outcome}
                 result["shapes"][shape] = record
@@ -1299,12 +1511,13 @@ def main(argv=None):
                           flush=True)
                     continue
                 try:
-                    observed, problems = check_shape(shape, shape_url, accounts,
-                                                     args.overrides.get("mlflow_server_workers"))
+                    workers = args.overrides.get("mlflow_server_workers")
+                    observed, problems = (check_tier(shape_url, accounts, workers) if tier else
+                                          check_shape(shape, shape_url, accounts, workers))
                 except (RuntimeError, requests.RequestException, subprocess.SubprocessError) as exc:
                     observed, problems = {}, ["checking the server failed: %s" % short(" ".join(str(exc).split()))]
                 record["observed"] = observed
-                if not result["server"]:
+                if not result["server"] and not tier:
                     result["server"] = server_facts()
                 if problems:
                     not_measured[shape] = "provisioned (rc 0) but not as asked: %s" % "; ".join(problems)
@@ -1322,6 +1535,16 @@ def main(argv=None):
                     if not printed_header:
                         print(TABLE_FORMAT % TABLE_HEADER)
                         printed_header = True
+                    print(table_row(figures), flush=True)
+                    print_cpu(figures)
+                    print_errors(figures)
+                if tier:
+                    n = args.students[0]
+                    print("-- %s: %d students at once, %s's MLflow stopped %g s in (the failover)" % (
+                        shape, n, TIER_COURSE[1], FAILOVER_AT_S), flush=True)
+                    settle(shape_url, accounts[0])
+                    figures = failover_load(n, shape_url, accounts, args, meter)
+                    runs.append(figures)
                     print(table_row(figures), flush=True)
                     print_cpu(figures)
                     print_errors(figures)
@@ -1354,11 +1577,19 @@ def main(argv=None):
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         if args.keep:
-            print("kept: container %s (podman rm -f %s), server on %s" % (CONTAINER, CONTAINER, base_url), flush=True)
+            print("kept: container %s (podman rm -f %s), server on %s; the tier's %s, its front on %s" % (
+                CONTAINER, CONTAINER, base_url, ", ".join(TIER_CONTAINERS), tier_url), flush=True)
         else:
+            remove_tier()
+            # Paused while the tier was measured.
+            sh("podman", "unpause", CONTAINER, check=False)
             remove_container()
         shutil.rmtree(credentials_dir, ignore_errors=True)
     result["ratios"] = ratios(runs)
+    result["sizing"] = {"model": "students one core serves, each running the client %d time(s) a minute (%d requests), "
+                                 "a core at most %d %% busy, from the server CPU per request measured in this run"
+                                 % (MODEL_RUNS_PER_MINUTE, REQUESTS_PER_STUDENT, MODEL_CORE_BUSY * 100),
+                        "students_per_core": sizing(runs)}
     result["conclusions"] = conclusions(runs, not_measured)
     report(result, output)
     return exit_code

@@ -329,7 +329,8 @@ def test_playbook_error_is_one_line():
 
 def test_parse_args_defaults():
     args = cb.parse_args([])
-    assert args.shapes == ["per_pc", "per_pc_auth", "course", "course_auth", "course_auth_mlflow_pool", "course_auth_tls"]
+    assert args.shapes == ["per_pc", "per_pc_auth", "course", "course_auth", "course_auth_mlflow_pool", "course_auth_tls",
+                           "course_tier"]
     assert args.students == [30, 100]
     assert args.deadline == 120.0
     assert args.request_timeout == 30.0
@@ -535,3 +536,39 @@ def test_cpu_meter_without_a_reading_before_gives_no_split():
 def test_stack_frames_without_a_closing_label():
     assert cb.stack_frames('process 1:"python -c x; y') == []
     assert cb.stack_frames("a (x.py:1);b (y.py:2)") == ["a (x.py:1)", "b (y.py:2)"]
+
+
+# --- the course tier: sizing model, failover sentence, its variables -----------------------------
+
+def test_students_per_core_is_the_documented_model():
+    # 28 ms per request: 0.7 * 1000 / 28 = 25 requests per core second; a student sends 105 a
+    # minute (1.75 a second): 14.3 students per core.
+    assert cb.students_per_core(28.0) == 14.3
+    assert cb.students_per_core(14.0) == 28.6
+    assert cb.students_per_core(None) is None and cb.students_per_core(0) is None
+
+
+def test_sizing_leaves_out_the_failover_run_and_runs_without_cpu():
+    runs = [{"shape": "course_tier", "students": 30, "cpu": {"server_cpu_ms_per_request": 50.0}},
+            {"shape": "course_tier_failover", "students": 30, "failover": {"host": "h"},
+             "cpu": {"server_cpu_ms_per_request": 9.0}},
+            {"shape": "course", "students": 30}]
+    assert cb.sizing(runs) == {"course_tier": {"30": 8.0}}
+
+
+def test_failover_line_says_what_was_lost():
+    figures = {"failover": {"host": "class-bench-tier-2", "stopped_at_s": 5.0}, "students": 30, "runs_ok": 28,
+               "errors": 2, "errors_by_kind": {"http_502": 2}, "p95_s": 0.8}
+    line = cb.failover_line(figures)
+    assert line == ("course tier failover: class-bench-tier-2 stopped 5.0 s into the load of 30 students: 28 of 30 runs "
+                    "finished, 2 requests failed (http_502 2), p95 0.8 s")
+    assert "failed (none)" in cb.failover_line(dict(figures, errors=0, errors_by_kind={}, runs_ok=30))
+
+
+def test_the_tier_shape_is_a_course_server_of_two_workers_behind_its_front():
+    variables = cb.shape_vars("course_tier", "admin-password-1", [{"username": "s1", "password": "p"}], "/tmp/c",
+                              "https://localhost:40123")
+    assert (variables["mlflow_server_backend"], variables["mlflow_server_workers"], variables["mlflow_server_auth"],
+            variables["mlflow_server_tls"], variables["mlflow_server_tls_port"]) == ("postgresql", 2, "basic", "own_ca", 40123)
+    assert cb.TIER_CONTAINERS == (cb.TIER_FRONT, *cb.TIER_COURSE, cb.TIER_DATABASE)
+    assert ("course_tier_vs_course_auth_tls", "course_tier", "course_auth_tls") in cb.RATIO_PAIRS

@@ -27,7 +27,7 @@ help:
 	@echo "make lab    set up the controller (.venv) and provision $(INVENTORY)"
 	@echo "make test   lint, unit tests and the Molecule room ($(SCENARIOS))"
 	@echo "make bench  the room benchmark ($(BENCH_HOSTS) podman PCs per variant, about 50 minutes)"
-	@echo "make bench-class  a class of $(BENCH_CLASS_STUDENTS) students at once against one podman server, six shapes"
+	@echo "make bench-class  a class of $(BENCH_CLASS_STUDENTS) students at once: six shapes of one podman server, and a course tier"
 
 ## Controller environment ---------------------------------------------------------------
 # pip bootstraps uv into the venv; uv installs the rest several times faster. --native-tls:

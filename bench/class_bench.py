@@ -555,8 +555,8 @@ def sh(*argv, check=True, timeout=600, input=None):
     return result
 
 
-def in_container(script, check=True, timeout=600):
-    return sh("podman", "exec", CONTAINER, "sh", "-c", script, check=check, timeout=timeout)
+def in_container(script, check=True, timeout=600, container=CONTAINER):
+    return sh("podman", "exec", container, "sh", "-c", script, check=check, timeout=timeout)
 
 
 def free_port():
@@ -654,8 +654,7 @@ def check_tier(base_url, students, workers=None):
     if answer.status_code != 200:
         problems.append("%s cannot read its own experiment: %d %s" % (first["username"], answer.status_code, answer.text[:300]))
     for name in TIER_COURSE:
-        pid = sh("podman", "exec", name, "systemctl", "show", "-p", "MainPID", "--value", SERVICE, check=False).stdout.strip()
-        argv = sh("podman", "exec", name, "cat", "/proc/%s/cmdline" % pid, check=False).stdout.split("\0") if pid else []
+        argv = server_command_line(name)
         found = {"backend": option(argv, "--backend-store-uri"), "workers": option(argv, "--workers"),
                  "app": option(argv, "--app-name")}
         observed[name] = found
@@ -758,19 +757,19 @@ def short(text, limit=600):
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
-def service_main_pid():
+def service_main_pid(container=CONTAINER):
     """The container's pid of the service's main process (the `mlflow server` command), or
     None when it does not run."""
-    pid = in_container("systemctl show -p MainPID --value %s" % shlex.quote(SERVICE)).stdout.strip()
+    pid = in_container("systemctl show -p MainPID --value %s" % shlex.quote(SERVICE), container=container).stdout.strip()
     return pid if pid and pid != "0" else None
 
 
-def server_command_line():
-    """The argv of the service's main process (the `mlflow server` command)."""
-    pid = service_main_pid()
+def server_command_line(container=CONTAINER):
+    """The argv of the service's main process (the `mlflow server` command) in a container."""
+    pid = service_main_pid(container)
     if pid is None:
         return []
-    raw = in_container("cat /proc/%s/cmdline" % pid, check=False).stdout
+    raw = in_container("cat /proc/%s/cmdline" % pid, check=False, container=container).stdout
     return [part for part in raw.split("\0") if part]
 
 
@@ -1139,7 +1138,7 @@ class CpuMeter:
     def by_user():
         found = {}
         for container in MEASURED:
-            out = sh("podman", "exec", container, "python3", "-c", CPU_BY_USER, check=False).stdout
+            out = in_container("python3 -c %s" % shlex.quote(CPU_BY_USER), check=False, container=container).stdout
             for user, seconds in cpu_by_user(out).items():
                 found[user] = found.get(user, 0.0) + seconds
         return found
